@@ -1,0 +1,42 @@
+# Two commands do all set-up: `make demo` builds the catalogue from corpus/, `make test` passes the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DB     ?= outputs/catalogue.db
+
+.PHONY: demo test install browser serve bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip          # old pip mishandles lxml[html_clean]
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/jingyan run corpus/ --db $(DB)
+	@echo
+	@echo "Browse the catalogue:  $(BIN)/jingyan serve --db $(DB)"
+	@echo "Score it against gold: $(BIN)/jingyan eval ../shared/gold --db $(DB)"
+
+# Debian's chromium for the headless-browser tests (skipped where it cannot be installed).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "warning: no chromium; browser tests will be skipped"; fi; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/jingyan serve --db $(DB)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) outputs/*.db outputs/*.db-* .pytest_cache

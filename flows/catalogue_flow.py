@@ -1,0 +1,175 @@
+"""The Prefect flow: files → catalogue, in batches, incrementally, on threads or Dask.
+
+Orchestration only; the work is ``pipeline``. One task per *batch* of documents (never
+per document or sentence), so Prefect's per-task cost stays small next to the work
+at 10,000 documents. The flow process is the only writer of the SQLite file; workers
+return extractions.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipeline import corrections, ingest, mechanisms
+from pipeline.catalogue import Catalogue, RunStats
+from pipeline.process import process_document
+from pipeline.settings import Settings
+
+
+def process_paths(paths: list[str], settings: Settings) -> list[dict]:
+    """Each path → {'path', 'extraction', 'fingerprint'} or {'path', 'error', 'stage'}."""
+    outcomes = []
+    for path in paths:
+        try:
+            document = ingest.read_document(path, settings)
+        except ingest.IngestError as exc:
+            outcomes.append({"path": path, "error": exc.reason, "stage": "ingest"})
+            continue
+        try:
+            extraction = process_document(document, settings)
+        except Exception as exc:  # one bad document must not sink its batch
+            outcomes.append({"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}",
+                             "stage": "extract"})
+            continue
+        outcomes.append({"path": path, "extraction": extraction,
+                         "fingerprint": ingest.body_fingerprint(document)})
+    return outcomes
+
+
+@task(name="process-batch", cache_policy=NO_CACHE, persist_result=False, retries=0)
+def process_batch(paths: list[str], settings: dict) -> list[dict]:
+    return process_paths(paths, Settings.from_dict(settings))
+
+
+def batches(paths: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(paths), max(1, size)):
+        yield paths[i:i + size]
+
+
+def triage(paths: list[str], catalogue: Catalogue, run_id: str, stats: RunStats,
+           errors: list[tuple[str, str]]) -> list[str]:
+    """The files that need processing: new or changed since the last run of this pipeline version.
+
+    An unchanged file (same bytes, same pipeline version) is skipped unread beyond its hash;
+    a new copy of a known file only adds its path to the document.
+    """
+    known = catalogue.known_files()
+    pending = []
+    for path in ingest.discover(paths):
+        stats.seen += 1
+        try:
+            sha = ingest.file_sha256(path)
+        except OSError as exc:
+            reason = f"cannot read: {exc.strerror or exc}"
+            catalogue.record_error(run_id, str(path), reason)
+            errors.append((str(path), reason))
+            stats.failed += 1
+            continue
+        if sha in known:
+            catalogue.add_path(known[sha][0], str(path))
+            stats.skipped += 1
+        else:
+            pending.append(str(path))
+    return pending
+
+
+def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunStats,
+                  errors: list[tuple[str, str]]) -> None:
+    path = outcome["path"]
+    if "error" in outcome:
+        catalogue.record_error(run_id, path, outcome["error"], outcome["stage"])
+        errors.append((path, outcome["error"]))
+        stats.failed += 1
+        return
+    extraction = outcome["extraction"]
+    duplicate = catalogue.duplicate_of(extraction, outcome["fingerprint"])
+    if duplicate:
+        catalogue.add_path(duplicate, path)  # same body, other furniture: one document
+        stats.skipped += 1
+        return
+    try:
+        n_facts, n_mechs = catalogue.write(extraction, run_id, outcome["fingerprint"],
+                                           mechanisms.practice_key, mechanisms.categorize)
+    except Exception as exc:
+        reason = f"catalogue write failed: {type(exc).__name__}: {exc}"
+        catalogue.record_error(run_id, path, reason, "catalogue")
+        errors.append((path, reason))
+        stats.failed += 1
+        return
+    stats.processed += 1
+    stats.facts += n_facts
+    stats.mechanisms += n_mechs
+
+
+def _progress(settings: Settings, total: int):
+    if not settings.show_progress:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("[bold]cataloguing"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("documents"), TimeElapsedColumn(), transient=False)
+    progress.start()
+    progress.add_task("docs", total=total)
+    return progress
+
+
+@flow(name="catalogue-corpus", log_prints=False, validate_parameters=False)
+def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) -> dict:
+    """Run the pipeline over files and folders into the catalogue at ``db``; return a summary."""
+    settings_obj = Settings.from_dict(settings or {})
+    started = time.perf_counter()
+    stats = RunStats()
+    errors: list[tuple[str, str]] = []
+    with Catalogue(db) as catalogue:
+        run_id = catalogue.start_run(paths, settings_obj.as_dict())
+        pending = triage(paths, catalogue, run_id, stats, errors)
+        progress = _progress(settings_obj, len(pending))
+        try:
+            futures = process_batch.map(list(batches(pending, settings_obj.batch_size)), unmapped(settings_obj.as_dict()))
+            for future in as_completed(futures):
+                try:
+                    outcomes = future.result()
+                except Exception as exc:  # a worker lost: every file of its batch is reported
+                    batch = future.task_run.parameters.get("paths", []) if getattr(future, "task_run", None) else []
+                    outcomes = [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in batch]
+                for outcome in outcomes:
+                    write_outcome(outcome, catalogue, run_id, stats, errors)
+                    if progress:
+                        progress.advance(progress.task_ids[0])
+                future.release() if hasattr(future, "release") else None
+        finally:
+            if progress:
+                progress.stop()
+        report = corrections.apply(catalogue, settings_obj.annotations_dir)
+        catalogue.refresh_practices()
+        seconds = time.perf_counter() - started
+        catalogue.finish_run(run_id, stats, seconds)
+        counts = catalogue.counts()
+    return {"run_id": run_id, **stats.__dict__, "seconds": round(seconds, 2),
+            "errors": [list(e) for e in errors], "corrections": report, "catalogue": counts}
+
+
+def task_runner_for(settings: Settings):
+    """Threads on one machine by default; a Dask cluster (local or at an address) for scale-out."""
+    if settings.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.dask_address)
+    if settings.workers > 1:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def run(paths: list[str | Path], db: str | Path, settings: Settings) -> dict:
+    """Entry point for the CLI and tests: the flow with the task runner the settings ask for."""
+    configured = catalogue_corpus.with_options(task_runner=task_runner_for(settings))
+    return configured([str(p) for p in paths], str(db), settings.as_dict())

@@ -1,0 +1,293 @@
+"""The only module that writes SQLite: schema, idempotent writes, views.
+
+Every document is written in one transaction (its row, facts, mechanisms, places), so
+a run killed at any moment leaves whole documents or none. Ids derive from content
+(document sha256 + span), so a re-run upserts the same rows instead of adding new ones.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import sqlite_utils
+
+from . import PIPELINE_VERSION
+from .records import Extraction, Locality, stable_id
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, dict] = {
+    "documents": dict(columns={
+        "id": str, "source_name": str, "path": str, "paths": str, "sha256": str, "file_sha256": str,
+        "encoding": str, "text": str, "title": str, "publisher": str, "published": str, "author": str,
+        "url": str, "edition": str, "issuer": str, "original_title": str, "body_spans": str,
+        "body_fingerprint": str, "locality_id": str, "chars": int, "pipeline_version": str, "run_id": str,
+        "processed_at": str}, pk="id"),
+    "facts": dict(columns={
+        "id": str, "document_id": str, "start": int, "end": int, "text": str, "value": float,
+        "value_max": float, "unit": str, "qualifier": str, "subject": str, "time": str, "change_from": float,
+        "chinese_numeral": int, "locality_id": str, "sentence": str, "sentence_start": int,
+        "sentence_end": int, "rule": str, "source": str}, pk="id", foreign_keys=[("document_id", "documents", "id")]),
+    "mechanisms": dict(columns={
+        "id": str, "document_id": str, "name": str, "kind": str, "start": int, "end": int, "definition": str,
+        "definition_start": int, "components": str, "locality_id": str, "practice_id": str, "sentence": str,
+        "sentence_start": int, "sentence_end": int, "rule": str, "source": str},
+        pk="id", foreign_keys=[("document_id", "documents", "id")]),
+    "practices": dict(columns={
+        "id": str, "name": str, "kind": str, "category": str, "document_count": int, "locality_count": int,
+        "mention_count": int}, pk="id"),
+    "localities": dict(columns={
+        "id": str, "name": str, "level": str, "parent_id": str, "adcode": str, "latitude": float,
+        "longitude": float, "approximate": int, "path": str}, pk="id"),
+    "locality_mentions": dict(columns={
+        "id": str, "document_id": str, "locality_id": str, "start": int, "end": int, "name": str},
+        pk="id"),
+    "runs": dict(columns={
+        "id": str, "started": str, "finished": str, "status": str, "inputs": str, "seen": int,
+        "processed": int, "skipped": int, "failed": int, "facts": int, "mechanisms": int, "seconds": float,
+        "pipeline_version": str, "settings": str}, pk="id"),
+    "errors": dict(columns={
+        "id": str, "run_id": str, "path": str, "reason": str, "stage": str, "at": str}, pk="id"),
+}
+
+INDEXES = [
+    ("facts", ["document_id"]), ("facts", ["locality_id"]), ("facts", ["subject"]),
+    ("mechanisms", ["document_id"]), ("mechanisms", ["practice_id"]), ("mechanisms", ["locality_id"]),
+    ("documents", ["file_sha256"]), ("documents", ["body_fingerprint"]), ("localities", ["parent_id"]),
+    ("locality_mentions", ["document_id"]), ("errors", ["run_id"]),
+]
+
+VIEWS = {
+    "practices_by_locality": """
+        select l.id as locality_id, l.path as locality, l.level, p.id as practice_id, p.name as practice,
+               p.kind, p.category, count(distinct m.document_id) as documents, count(*) as mentions
+        from mechanisms m join practices p on p.id = m.practice_id
+        join localities l on l.id = m.locality_id
+        group by l.id, p.id order by l.path, p.name""",
+    "practices_in_several_localities": """
+        select p.id, p.name, p.kind, p.category, count(distinct m.locality_id) as localities,
+               group_concat(distinct l.path) as where_found, count(distinct m.document_id) as documents
+        from practices p join mechanisms m on m.practice_id = p.id
+        join localities l on l.id = m.locality_id
+        group by p.id having count(distinct m.locality_id) >= 2 order by localities desc, p.name""",
+}
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@dataclass
+class RunStats:
+    seen: int = 0
+    processed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    facts: int = 0
+    mechanisms: int = 0
+
+
+class Catalogue:
+    """A catalogue file. Open, write documents, close; safe to open while Datasette reads it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("pragma busy_timeout = 60000")
+        self.db.enable_wal()
+        self._ensure_schema()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> "Catalogue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        for name, spec in TABLES.items():
+            self.db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec.get("foreign_keys"),
+                                 if_not_exists=True)
+            table = self.db[name]
+            for column, kind in spec["columns"].items():
+                if column not in table.columns_dict:
+                    table.add_column(column, kind)
+        for table, columns in INDEXES:
+            self.db[table].create_index(columns, if_not_exists=True)
+        for name, sql in VIEWS.items():
+            self.db.create_view(name, sql, replace=True)
+
+    # -- runs and errors ------------------------------------------------------------------------
+    def start_run(self, inputs: Iterable[str], settings: dict) -> str:
+        # A run that was killed left status 'running': say so, so nobody trusts its counts.
+        self.db.execute("update runs set status = 'interrupted' where status = 'running'")
+        run_id = stable_id("run", time.time_ns())
+        self.db["runs"].insert({"id": run_id, "started": now(), "status": "running",
+                                "inputs": json.dumps(list(inputs), ensure_ascii=False),
+                                "pipeline_version": PIPELINE_VERSION,
+                                "settings": json.dumps(settings, ensure_ascii=False)})
+        return run_id
+
+    def finish_run(self, run_id: str, stats: RunStats, seconds: float) -> None:
+        self.db["runs"].update(run_id, {"finished": now(), "status": "failed" if stats.failed else "ok",
+                                        "seconds": round(seconds, 3), **stats.__dict__})
+
+    def record_error(self, run_id: str, path: str, reason: str, stage: str = "ingest") -> None:
+        self.db["errors"].upsert({"id": stable_id("error", run_id, path), "run_id": run_id, "path": path,
+                                  "reason": reason, "stage": stage, "at": now()}, pk="id")
+
+    # -- incremental runs -----------------------------------------------------------------------
+    def known_files(self) -> dict[str, tuple[str, list[str]]]:
+        """file sha256 → (document id, paths) for documents made by this pipeline version."""
+        rows = self.db.execute("select file_sha256, id, paths from documents where pipeline_version = ?",
+                               [PIPELINE_VERSION]).fetchall()
+        return {sha: (doc_id, json.loads(paths or "[]")) for sha, doc_id, paths in rows}
+
+    def add_path(self, document_id: str, path: str) -> None:
+        """Record one more place the same document was found (a duplicate file)."""
+        with self.db.conn:
+            row = self.db.execute("select paths from documents where id = ?", [document_id]).fetchone()
+            if row is None:
+                return
+            paths = json.loads(row[0] or "[]")
+            if path not in paths:
+                paths.append(path)
+                self.db.execute("update documents set paths = ? where id = ?",
+                                [json.dumps(paths, ensure_ascii=False), document_id])
+
+    def duplicate_of(self, extraction: Extraction, fingerprint: str) -> str | None:
+        """The id of an already catalogued document with the same body, if another one."""
+        if not fingerprint:
+            return None
+        row = self.db.execute("select id from documents where body_fingerprint = ? and id != ?",
+                              [fingerprint, extraction.document.id]).fetchone()
+        return row[0] if row else None
+
+    # -- writing --------------------------------------------------------------------------------
+    def write(self, extraction: Extraction, run_id: str, fingerprint: str = "",
+              practice_key=None, categorize=None) -> tuple[int, int]:
+        """Write one document and all it yielded, atomically; returns (facts, mechanisms)."""
+        doc = extraction.document
+        practice_key = practice_key or (lambda n: n)
+        categorize = categorize or (lambda n, d="": "other")
+        with self.db.conn:  # one transaction: all of this document or nothing
+            self.db.execute("begin immediate")
+            old = self.db.execute("select paths from documents where id = ?", [doc.id]).fetchone()
+            paths = json.loads(old[0]) if old and old[0] else []
+            if doc.path not in paths:
+                paths.append(doc.path)
+            localities = {}
+            for loc in _all_localities(extraction):
+                localities[loc.id] = loc
+            self._upsert_localities(localities.values())
+            self.db["documents"].upsert({
+                "id": doc.id, "source_name": doc.source_name, "path": doc.path,
+                "paths": json.dumps(paths, ensure_ascii=False), "sha256": doc.sha256,
+                "file_sha256": doc.file_sha256, "encoding": doc.encoding, "text": doc.text, "title": doc.title,
+                "publisher": doc.publisher, "published": doc.published, "author": doc.author, "url": doc.url,
+                "edition": doc.edition, "issuer": doc.issuer, "original_title": doc.original_title,
+                "body_spans": json.dumps(doc.body_spans), "body_fingerprint": fingerprint,
+                "locality_id": extraction.document_locality.id if extraction.document_locality else None,
+                "chars": len(doc.text), "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
+                "processed_at": now()}, pk="id")
+            for table in ("facts", "mechanisms", "locality_mentions"):
+                where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
+                self.db.execute(f"delete from {table} where {where}", [doc.id])
+            self.db["facts"].insert_all((_fact_row(doc, f) for f in extraction.facts), pk="id", replace=True)
+            mech_rows = []
+            for m in extraction.mechanisms:
+                key = practice_key(m.name)
+                practice_id = stable_id("practice", key)
+                self.db["practices"].insert({"id": practice_id, "name": m.name, "kind": m.kind,
+                                             "category": categorize(m.name, m.definition)},
+                                            pk="id", ignore=True)
+                mech_rows.append(_mechanism_row(doc, m, practice_id))
+            self.db["mechanisms"].insert_all(mech_rows, pk="id", replace=True)
+            self.db["locality_mentions"].insert_all(
+                ({"id": stable_id("mention", doc.id, p.start, p.end), "document_id": doc.id,
+                  "locality_id": p.locality.id, "start": p.start, "end": p.end, "name": doc.text[p.start:p.end]}
+                 for p in extraction.places), pk="id", replace=True)
+        return len(extraction.facts), len(mech_rows)
+
+    def _upsert_localities(self, localities: Iterable[Locality]) -> None:
+        rows = [{"id": loc.id, "name": loc.name, "level": loc.level,
+                 "parent_id": loc.parent.id if loc.parent else None, "adcode": loc.adcode or None,
+                 "latitude": loc.latitude, "longitude": loc.longitude, "approximate": int(loc.approximate),
+                 "path": "/".join(loc.chain())} for loc in localities]
+        if rows:
+            self.db["localities"].upsert_all(rows, pk="id")
+
+    def refresh_practices(self) -> None:
+        """Counts on practices, and practices no mention points to any more removed."""
+        with self.db.conn:
+            self.db.execute("delete from practices where id not in (select distinct practice_id from mechanisms "
+                            "where practice_id is not null)")
+            self.db.execute("""
+                update practices set
+                  document_count = (select count(distinct document_id) from mechanisms m where m.practice_id = practices.id),
+                  locality_count = (select count(distinct locality_id) from mechanisms m where m.practice_id = practices.id),
+                  mention_count = (select count(*) from mechanisms m where m.practice_id = practices.id)""")
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities", "errors")}
+
+
+def _all_localities(extraction: Extraction) -> Iterable[Locality]:
+    seeds = [f.locality for f in extraction.facts] + [m.locality for m in extraction.mechanisms]
+    seeds += [p.locality for p in extraction.places] + [extraction.document_locality]
+    for loc in seeds:
+        if loc is not None:
+            yield from loc.lineage()
+
+
+def _sentence(doc, start: int, end: int) -> str:
+    return doc.text[start:end] if end > start else ""
+
+
+def _fact_row(doc, f) -> dict:
+    return {"id": stable_id("fact", doc.sha256, f.start, f.end), "document_id": doc.id, "start": f.start,
+            "end": f.end, "text": doc.text[f.start:f.end], "value": f.value, "value_max": f.value_max,
+            "unit": f.unit, "qualifier": f.qualifier or None, "subject": f.subject or None,
+            "time": f.time or None, "change_from": f.change_from, "chinese_numeral": int(f.chinese_numeral),
+            "locality_id": f.locality.id if f.locality else None,
+            "sentence": _sentence(doc, f.sentence_start, f.sentence_end), "sentence_start": f.sentence_start,
+            "sentence_end": f.sentence_end, "rule": f.rule, "source": f.source}
+
+
+def _mechanism_row(doc, m, practice_id: str) -> dict:
+    return {"id": stable_id("mechanism", doc.sha256, m.start, m.end), "document_id": doc.id, "name": m.name,
+            "kind": m.kind, "start": m.start, "end": m.end, "definition": m.definition or None,
+            "definition_start": m.definition_start,
+            "components": json.dumps(list(m.components), ensure_ascii=False) if m.components else None,
+            "locality_id": m.locality.id if m.locality else None, "practice_id": practice_id,
+            "sentence": _sentence(doc, m.sentence_start, m.sentence_end), "sentence_start": m.sentence_start,
+            "sentence_end": m.sentence_end, "rule": m.rule, "source": m.source}
+
+
+def read_rows(path: str | Path) -> tuple[dict[str, str], list[dict], list[dict]]:
+    """(texts by source name, fact rows, mechanism rows) as ``evaluate`` reads them."""
+    db = sqlite_utils.Database(str(path))
+    try:
+        chains = {r["id"]: r["path"].split("/") for r in db["localities"].rows}
+        names = {}
+        texts = {}
+        for r in db.execute("select id, source_name, text from documents").fetchall():
+            names[r[0]] = r[1]
+            texts[r[1]] = r[2]
+        facts = [{**r, "doc": names.get(r["document_id"]), "locality": chains.get(r["locality_id"], [])}
+                 for r in db["facts"].rows]
+        mechs = [{**r, "doc": names.get(r["document_id"]), "locality": chains.get(r["locality_id"], []),
+                  "components": json.loads(r["components"]) if r["components"] else []}
+                 for r in db["mechanisms"].rows]
+        return texts, facts, mechs
+    finally:
+        db.conn.close()

@@ -1,0 +1,106 @@
+"""The ``jingyan`` command: a thin shell that parses, calls one library function, prints.
+
+Errors become one-line messages and exit codes; the work lives in ``pipeline`` and
+``flows``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .settings import Settings
+
+DEFAULT_DB = "outputs/catalogue.db"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jingyan")
+def main() -> None:
+    """jingyan (经验): a searchable, citable catalogue of local governance practices."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path),
+              help="The SQLite catalogue to write (created if missing).")
+@click.option("--tagger", type=click.Choice(["jieba", "hanlp"]), default="jieba", show_default=True,
+              help="Segmentation and tagging backend.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Run batches on a local Dask cluster with this many worker processes.")
+@click.option("--dask-address", default="", help="Run batches on an existing Dask scheduler (tcp://host:8786).")
+@click.option("--batch-size", default=Settings.batch_size, show_default=True, type=click.IntRange(1, 100000),
+              help="Documents per Prefect task.")
+@click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
+              type=click.Path(path_type=Path), help="Folder of annotators' corrections applied on every run.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+def run(paths, db, tagger, workers, dask_address, batch_size, annotations_dir, progress) -> None:
+    """Catalogue PATHS (files and folders, recursively) into --db, through the Prefect flow.
+
+    Exits 0 when every document went in, 1 when any failed (each listed with its reason).
+    """
+    settings = Settings(tagger=tagger, workers=workers, dask_address=dask_address, batch_size=batch_size,
+                        annotations_dir=annotations_dir, show_progress=progress)
+    if tagger == "hanlp":
+        _check_tagger(settings)
+    from flows.catalogue_flow import run as run_flow
+
+    summary = run_flow(list(paths), db, settings)
+    _print_summary(summary, db)
+    sys.exit(1 if summary["failed"] else 0)
+
+
+def _check_tagger(settings: Settings) -> None:
+    """Fail at once, before Prefect starts, when the tagger cannot load."""
+    from .tagging import TaggerUnavailable, backend_for
+
+    try:
+        backend_for(settings)
+    except TaggerUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_summary(summary: dict, db: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=False)
+    for path, reason in summary["errors"]:
+        console.print(f"[red]error[/red] {path}: {reason}", highlight=False, soft_wrap=True)
+    table = Table(title=f"jingyan run → {db}")
+    for column in ("documents", "skipped", "facts", "mechanisms", "localities", "errors", "seconds"):
+        table.add_column(column, justify="right")
+    cat = summary["catalogue"]
+    table.add_row(str(summary["processed"]), str(summary["skipped"]), str(summary["facts"]),
+                  str(summary["mechanisms"]), str(cat["localities"]), str(summary["failed"]),
+                  f"{summary['seconds']:.1f}")
+    console.print(table)
+    console.print(f"catalogue now holds {cat['documents']} documents, {cat['facts']} facts, "
+                  f"{cat['mechanisms']} mechanisms, {cat['practices']} practices, {cat['localities']} localities")
+
+
+@main.command("eval")
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--quiet", is_flag=True, help="Totals only, no list of misses and false positives.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_(gold_dir, db, quiet, as_json) -> None:
+    """Score the catalogue in --db against GOLD_DIR (JSON Lines, GUIDELINES.md scheme)."""
+    from .catalogue import read_rows
+    from .evaluate import GoldError, evaluate, format_report
+
+    texts, facts, mechs = read_rows(db)
+    try:
+        report = evaluate(gold_dir, texts, facts, mechs)
+    except GoldError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(report, details=not quiet))
+
+
+if __name__ == "__main__":
+    main()

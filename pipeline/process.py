@@ -1,0 +1,31 @@
+"""Document → Extraction: the stages composed, in one place, without Prefect.
+
+tag → localities, facts, mechanisms (each reads only the Tagged document) → place each
+record in its most specific locality → drop facts that are digits inside a mechanism's
+name (阳光8号, 1+3+N). Corrections from annotations/ are applied by the catalogue writer.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import facts as facts_stage
+from . import localities as localities_stage
+from . import mechanisms as mechanisms_stage
+from .records import Document, Extraction
+from .settings import Settings
+from .tagging import tag
+
+
+def process_document(document: Document, settings: Settings) -> Extraction:
+    tagged = tag(document, settings)
+    places = localities_stage.find_places(tagged, settings)
+    mechanisms = mechanisms_stage.extract_mechanisms(tagged, settings)
+    name_spans = [(m.start, m.end) for m in mechanisms] + mechanisms_stage.name_spans(tagged, settings)
+    facts = [
+        f for f in facts_stage.extract_facts(tagged, settings)
+        if not any(s <= f.start and f.end <= e for s, e in name_spans)
+    ]
+    facts = [replace(f, locality=places.locality_at(f.start)) for f in facts]
+    mechanisms = [replace(m, locality=places.locality_at(m.start)) for m in mechanisms]
+    return Extraction(document=document, facts=facts, mechanisms=mechanisms, places=places.places,
+                      sentences=tagged.sentences, document_locality=places.document_locality)

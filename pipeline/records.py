@@ -1,0 +1,172 @@
+"""The records that flow between stages: Document, Sentence, Fact, Mechanism, Locality.
+
+Every offset is into ``Document.text``, the decoded source text, never rewritten.
+Records are frozen dataclasses with ``as_dict()`` so they cross process boundaries
+(Prefect/Dask workers) as plain data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+
+
+def stable_id(*parts: object, length: int = 16) -> str:
+    """A content-derived id: the same inputs give the same id on every run and machine.
+
+    >>> stable_id("fact", "abc", 3, 7)
+    'a1b6b5d1e80d3a8c'
+    """
+    joined = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
+
+
+class _AsDict:
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Document(_AsDict):
+    """One source article as read from disk.
+
+    ``body_spans`` are the [start, end) ranges of ``text`` that are article body;
+    everything else (navigation, captions, bylines) is page furniture and nothing
+    is extracted from it.
+    """
+
+    source_name: str
+    path: str
+    sha256: str  # of text, UTF-8 encoded: lets a citation check its quote
+    file_sha256: str  # of the raw bytes: lets a re-run skip an unchanged file unread
+    text: str
+    encoding: str = "utf-8"
+    title: str = ""
+    publisher: str = ""
+    published: str = ""  # ISO date, empty when the text does not say
+    author: str = ""
+    url: str = ""
+    edition: str = ""
+    issuer: str = ""
+    original_title: str = ""
+    body_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.sha256[:16]
+
+    def in_body(self, start: int, end: int) -> bool:
+        if not self.body_spans:
+            return True
+        return any(s <= start and end <= e for s, e in self.body_spans)
+
+
+@dataclass(frozen=True)
+class Token(_AsDict):
+    start: int
+    end: int
+    text: str
+    pos: str  # jieba/ICTCLAS tag: n, ns, v, m, q, ...
+
+
+@dataclass(frozen=True)
+class Sentence(_AsDict):
+    """A sentence of the body, with its tokens; offsets into Document.text."""
+
+    start: int
+    end: int
+    text: str
+    paragraph: int  # index of the paragraph (line) it stands in
+    tokens: tuple[Token, ...] = ()
+
+
+@dataclass(frozen=True)
+class Locality(_AsDict):
+    """A place, with its chain of parents: 宁海路街道 → 鼓楼区 → 南京市 → 江苏省."""
+
+    name: str
+    level: str  # province, city, district, street, community, estate
+    adcode: str = ""
+    parent: "Locality | None" = None
+    latitude: float | None = None
+    longitude: float | None = None
+    approximate: bool = False  # coordinates borrowed from the parent
+
+    @property
+    def id(self) -> str:
+        return self.adcode if self.level in ("province", "city", "district") and self.adcode else stable_id(
+            "locality", *self.chain()
+        )
+
+    def chain(self) -> list[str]:
+        """Names from province down: ['江苏省', '南京市', '鼓楼区', '宁海路街道']."""
+        names = [] if self.parent is None else self.parent.chain()
+        return names + [self.name]
+
+    def lineage(self) -> list["Locality"]:
+        up = [] if self.parent is None else self.parent.lineage()
+        return up + [self]
+
+
+@dataclass(frozen=True)
+class Fact(_AsDict):
+    """A numeric statement: 网格党支部895个 → value 895, unit 个, subject 网格党支部."""
+
+    start: int
+    end: int
+    text: str  # Document.text[start:end]
+    value: float
+    unit: str
+    value_max: float | None = None
+    qualifier: str = ""  # approx, more_than, less_than, at_least
+    subject: str = ""
+    time: str = ""
+    change_from: float | None = None
+    chinese_numeral: bool = False  # 三级网格: written only in Chinese numerals
+    sentence_start: int = 0
+    sentence_end: int = 0
+    locality: Locality | None = None
+    rule: str = ""
+    source: str = "pipeline"  # or "annotator"
+
+
+@dataclass(frozen=True)
+class Mechanism(_AsDict):
+    """A named practice: “四步法”, “1+3+N”, 红色管家, 兼职委员制度."""
+
+    start: int
+    end: int
+    name: str
+    kind: str  # formula, numbered, brand, institution, platform
+    definition: str = ""
+    definition_start: int | None = None
+    components: tuple[str, ...] = ()
+    sentence_start: int = 0
+    sentence_end: int = 0
+    locality: Locality | None = None
+    rule: str = ""
+    source: str = "pipeline"
+
+
+@dataclass(frozen=True)
+class PlacedSpan(_AsDict):
+    """A place name found in the text and resolved: 宁海路街道 at 1203–1208."""
+
+    start: int
+    end: int
+    locality: Locality
+
+
+@dataclass
+class Extraction:
+    """Everything the pipeline found in one document; what the catalogue writes."""
+
+    document: Document
+    facts: list[Fact] = field(default_factory=list)
+    mechanisms: list[Mechanism] = field(default_factory=list)
+    places: list[PlacedSpan] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    document_locality: Locality | None = None
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)

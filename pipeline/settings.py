@@ -1,0 +1,45 @@
+"""One options object, built where a run starts (CLI or flow) and passed down."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def user_cache_dir() -> Path:
+    """Per-user cache (jieba's dictionary cache, Prefect's home): never inside the repo."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "jingyan"
+
+
+@dataclass(frozen=True)
+class Settings:
+    tagger: str = "jieba"  # or "hanlp"
+    batch_size: int = 25  # documents per Prefect task: orchestration cost stays flat
+    workers: int = 1  # >1 runs batches on a local Dask cluster
+    dask_address: str = ""  # an existing Dask scheduler, e.g. tcp://10.0.0.5:8786
+    annotations_dir: Path = Path("annotations")
+    dictionaries: tuple[Path, ...] = field(default_factory=lambda: (DATA_DIR / "domain_dict.txt",))
+    max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are refused, not read into memory
+    cache_dir: Path = field(default_factory=user_cache_dir)
+    hanlp_home: str = field(default_factory=lambda: os.environ.get("HANLP_HOME", ""))
+    show_progress: bool = False
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if isinstance(v, tuple) else v)
+                for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Settings":
+        d = dict(d)
+        for key in ("annotations_dir", "cache_dir"):
+            if key in d:
+                d[key] = Path(d[key])
+        if "dictionaries" in d:
+            d["dictionaries"] = tuple(Path(p) for p in d["dictionaries"])
+        return cls(**d)
