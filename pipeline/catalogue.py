@@ -15,7 +15,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from . import PIPELINE_VERSION
+from . import PIPELINE_VERSION, fts
 from .records import Extraction, Locality, stable_id
 
 SCHEMA_VERSION = 1
@@ -125,6 +125,7 @@ class Catalogue:
             self.db[table].create_index(columns, if_not_exists=True)
         for name, sql in VIEWS.items():
             self.db.create_view(name, sql, replace=True)
+        fts.prepare(self.db)
 
     # -- runs and errors ------------------------------------------------------------------------
     def start_run(self, inputs: Iterable[str], settings: dict) -> str:

@@ -102,5 +102,77 @@ def eval_(gold_dir, db, quiet, as_json) -> None:
         click.echo(format_report(report, details=not quiet))
 
 
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(db, port, host) -> None:
+    """Browse and search the catalogue in Datasette (read-only), Chinese full-text search included."""
+    from .datasette_app import serve as serve_catalogue
+
+    serve_catalogue(db, port=port, host=host)
+
+
+@main.command()
+@click.argument("fact_id")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "gbt7714", "csl-json", "json"]), default="text",
+              show_default=True, help="text: quote and reference; gbt7714: the reference only.")
+def cite(fact_id, db, fmt) -> None:
+    """Cite the figure FACT_ID: exact quote, source, date, place in the text (GB/T 7714, CSL-JSON)."""
+    from .citations import CitationError, cite as make_citation
+
+    try:
+        citation = make_citation(db, fact_id)
+    except CitationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt == "gbt7714":
+        click.echo(citation.as_gbt7714())
+    elif fmt == "csl-json":
+        click.echo(json.dumps(citation.as_csl_json(), ensure_ascii=False, indent=2))
+    elif fmt == "json":
+        click.echo(json.dumps(citation.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(citation.as_text())
+
+
+@main.group()
+def annotate() -> None:
+    """Corrections round trip with Label Studio (and CSV)."""
+
+
+@annotate.command("export")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the Label Studio tasks and labelling config.")
+@click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--csv", "as_csv", is_flag=True, help="Also write the extractions as CSV for spreadsheet editing.")
+def annotate_export(db, out_dir, annotations_dir, as_csv) -> None:
+    """Write Label Studio tasks (one per document, extractions as pre-annotations) and the config."""
+    from .labelstudio import export_tasks
+
+    written = export_tasks(db, out_dir, annotations_dir=annotations_dir, as_csv=as_csv)
+    for path in written:
+        click.echo(str(path))
+
+
+@annotate.command("import")
+@click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path),
+              help="The catalogue the tasks were exported from (to compare against the pre-annotations).")
+@click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
+              type=click.Path(path_type=Path))
+def annotate_import(export_file, db, annotations_dir) -> None:
+    """Turn a Label Studio export (JSON) or an edited CSV into correction records in --annotations."""
+    from .labelstudio import ImportError_, import_corrections
+
+    try:
+        report = import_corrections(export_file, annotations_dir, db=db)
+    except ImportError_ as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report.summary())
+
+
 if __name__ == "__main__":
     main()
