@@ -231,7 +231,12 @@ def annotation_dictionaries(folder: Path) -> tuple[Path, ...]:
 
 
 class _SpacyTokenizer:
-    """A spaCy tokenizer that asks our backend; tags land in ``token.tag_``."""
+    """A spaCy tokenizer that asks our backend; tags land in ``token.tag_``.
+
+    It also sets sentence starts (our splitter, see ``split_sentences``) and keeps the
+    (word, tag) pairs in ``doc.user_data`` so that ``tag`` never iterates spaCy tokens
+    (that iteration cost as much as jieba itself).
+    """
 
     def __init__(self, vocab, backend: Backend):
         self.vocab = vocab
@@ -240,10 +245,19 @@ class _SpacyTokenizer:
     def __call__(self, text: str):
         from spacy.tokens import Doc
 
-        pairs = [(w, t) for w, t in self.backend.tokenize(text) if w]
-        words = [w for w, _ in pairs] or [text]
-        tags = [t for _, t in pairs] or ["x"]
-        return Doc(self.vocab, words=words, spaces=[False] * len(words), tags=tags)
+        pairs = [(w, t) for w, t in self.backend.tokenize(text) if w] or [(text, "x")]
+        words = [w for w, _ in pairs]
+        bounds = split_sentences(text)
+        starts = {s for s, _ in bounds}
+        sent_starts, pos = [], 0
+        for w in words:
+            sent_starts.append(pos in starts or pos == 0)
+            pos += len(w)
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words), tags=[t for _, t in pairs],
+                  sent_starts=sent_starts)
+        doc.user_data["pairs"] = pairs
+        doc.user_data["sentences"] = bounds
+        return doc
 
 
 @functools.lru_cache(maxsize=4)
@@ -257,27 +271,24 @@ def _nlp(backend: Backend):
 
 def tag(document: Document, settings: Settings) -> Tagged:
     """Tokenise and tag the document's body, a spaCy Doc per paragraph (never one per file)."""
-    backend = backend_for(settings)
-    nlp = _nlp(backend)
+    nlp = _nlp(backend_for(settings))
     paras = list(paragraphs(document))
-    texts = (document.text[s:e] for s, e in paras)
     sentences: list[Sentence] = []
     docs = []
+    texts = (document.text[s:e] for s, e in paras)
     for index, ((p_start, _), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
         doc.user_data["offset"] = p_start
         doc.user_data["paragraph"] = index
-        tokens = [Token(p_start + t.idx, p_start + t.idx + len(t.text), t.text, t.tag_) for t in doc]
-        bounds = split_sentences(doc.text, p_start)
-        starts = {s for s, _ in bounds}
-        for t in doc:
-            t.is_sent_start = (p_start + t.idx) in starts if t.i else True
+        tokens, pos = [], p_start
+        for word, word_tag in doc.user_data.pop("pairs"):
+            tokens.append(Token(pos, pos + len(word), word, word_tag))
+            pos += len(word)
         ti = 0
-        for s_start, s_end in bounds:
-            sent_tokens = []
+        for s_start, s_end in doc.user_data.pop("sentences"):
+            s_start, s_end = s_start + p_start, s_end + p_start
+            first = ti
             while ti < len(tokens) and tokens[ti].start < s_end:
-                if tokens[ti].end > s_start:
-                    sent_tokens.append(tokens[ti])
                 ti += 1
-            sentences.append(Sentence(s_start, s_end, document.text[s_start:s_end], index, tuple(sent_tokens)))
+            sentences.append(Sentence(s_start, s_end, document.text[s_start:s_end], index, tuple(tokens[first:ti])))
         docs.append(doc)
     return Tagged(document, sentences, docs)

@@ -1,0 +1,124 @@
+"""The Prefect flow over corpus/ writes the catalogue contract, idempotently."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from pipeline import PIPELINE_VERSION
+from pipeline.settings import Settings
+
+from .conftest import CORPUS
+
+CONTRACT = {
+    "documents": {"id", "source_name", "path", "sha256", "text", "title", "publisher", "published", "author", "url"},
+    "facts": {"id", "document_id", "start", "end", "value", "value_max", "unit", "qualifier", "subject", "time",
+              "locality_id", "sentence"},
+    "mechanisms": {"id", "document_id", "name", "kind", "start", "end", "definition", "components",
+                   "locality_id", "practice_id"},
+    "practices": {"id", "name", "kind", "category"},
+    "localities": {"id", "name", "level", "parent_id", "adcode", "latitude", "longitude"},
+    "runs": {"id"},
+    "errors": {"id", "path", "reason"},
+}
+
+pytestmark = pytest.mark.slow
+
+
+def columns(conn, table):
+    return {row[1] for row in conn.execute(f"pragma table_info({table})")}
+
+
+@pytest.fixture
+def conn(seed_catalogue):
+    c = sqlite3.connect(seed_catalogue)
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize("table", sorted(CONTRACT))
+def test_tables_follow_the_contract(conn, table):
+    assert CONTRACT[table] <= columns(conn, table)
+
+
+def test_catalogue_holds_the_five_seeds_with_text_unchanged(conn):
+    rows = conn.execute("select source_name, text, sha256, path from documents").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(p.name for p in CORPUS.glob("*.txt"))
+    for name, text, sha, path in rows:
+        assert text == (CORPUS / name).read_bytes().decode("utf-8"), name
+        assert path.endswith(name)
+
+
+def test_every_fact_span_is_its_text(conn):
+    rows = conn.execute("select f.start, f.end, f.text, d.text from facts f join documents d on d.id = f.document_id")
+    for start, end, fact_text, text in rows:
+        assert text[start:end] == fact_text
+
+
+def test_every_mechanism_points_to_a_practice(conn):
+    orphans = conn.execute("select count(*) from mechanisms where practice_id not in (select id from practices)")
+    assert orphans.fetchone()[0] == 0
+
+
+def test_catalogue_is_in_wal_mode(conn):
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_run_recorded(conn):
+    status, processed, version = conn.execute(
+        "select status, processed, pipeline_version from runs order by started limit 1").fetchone()
+    assert (status, processed, version) == ("ok", 5, PIPELINE_VERSION)
+
+
+def test_second_run_skips_unchanged_documents_and_duplicates_nothing(tmp_path, corpus_copy, prefect_harness):
+    from flows.catalogue_flow import run
+
+    db = tmp_path / "c.db"
+    settings = Settings(annotations_dir=tmp_path / "annotations")
+    first = run([corpus_copy], db, settings)
+    conn = sqlite3.connect(db)
+    before = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
+              for t in ("documents", "facts", "mechanisms", "practices", "localities")}
+    second = run([corpus_copy], db, settings)
+    after = {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in before}
+    conn.close()
+    assert first["processed"] == 5 and second["processed"] == 0 and second["skipped"] == 5
+    assert before == after
+
+
+def test_changed_document_is_processed_again_and_replaced(tmp_path, corpus_copy, prefect_harness):
+    from flows.catalogue_flow import run
+
+    db = tmp_path / "c.db"
+    settings = Settings(annotations_dir=tmp_path / "annotations")
+    run([corpus_copy], db, settings)
+    target = sorted(corpus_copy.glob("*.txt"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\n全区共建立网格党支部12个。\n", encoding="utf-8")
+    summary = run([corpus_copy], db, settings)
+    assert summary["processed"] == 1 and summary["skipped"] == 4
+    conn = sqlite3.connect(db)
+    # the old version of the changed file is still a document of its own (its text is its identity)
+    paths = [json.loads(p) for (p,) in conn.execute("select paths from documents")]
+    conn.close()
+    assert sum(str(target) in p for p in paths) >= 1
+
+
+def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_harness):
+    """Orchestration cost: one task per batch, not per document."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from flows.catalogue_flow import run
+
+    summary = run([corpus_copy], tmp_path / "c.db", Settings(batch_size=2, annotations_dir=tmp_path / "a"))
+    assert summary["processed"] == 5
+
+    async def task_runs():
+        async with get_client() as client:
+            runs = await client.read_task_runs()
+            return [r for r in runs if r.name.startswith("process-batch")]
+
+    names = asyncio.run(task_runs())
+    assert len(names) >= 3  # 5 documents in batches of 2: three tasks, not five

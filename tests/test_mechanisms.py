@@ -1,0 +1,205 @@
+"""Named mechanisms: names, kinds, definitions, components, metaphor filtering, keys, categories.
+
+Sentences are from the seed articles in corpus/ (or written here); each runs through the
+real tagger and extractor.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from pipeline.mechanisms import categorize, extract_mechanisms, name_spans, practice_key
+from pipeline.records import Document
+from pipeline.settings import Settings
+from pipeline.tagging import tag
+
+SETTINGS = Settings()
+
+
+def _tagged(text: str):
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return tag(Document("t.txt", "t.txt", sha, sha, text), SETTINGS)
+
+
+def _mechs(text: str):
+    return extract_mechanisms(_tagged(text), SETTINGS)
+
+
+def _one(text: str, name: str):
+    found = [m for m in _mechs(text) if m.name == name]
+    assert found, f"{name} not in {[m.name for m in _mechs(text)]}"
+    return found[0]
+
+
+NAMES = [
+    # sentence, name, kind
+    ("建立与网格相适应的“1+3+N”基层党组织架构,即在一级网格设立党委(党总支)。", "1+3+N", "formula"),
+    ("军门社区“13335”工作法被列入2014年全国社区工作法征集展示活动“1号方案”。", "13335工作法", "formula"),
+    ("鄞州区推动“红色管家”社区共治委员会实体化运作。", "红色管家社区共治委员会", "institution"),
+    ("“四治”融合\n同心同行谱写“红色篇章”", "四治融合", "numbered"),
+    ("一是“四步法”化解矛盾。", "四步法", "numbered"),
+    ("制定党建清单、治理清单、服务清单“三张清单”,统筹做好加强党的建设。", "三张清单", "numbered"),
+    ("在新任社区党组织班子中开展“实干为民七个一”行动。", "实干为民七个一", "numbered"),
+    ("擦亮“洪城红”城市基层党建品牌。", "洪城红", "brand"),
+    ("深化“兼职委员”制度,将辖区内驻区单位党组织负责人选聘为兼职委员。", "兼职委员制度", "institution"),
+    ("建立健全社区兼职委员制,吸收2530名驻区单位党员负责人担任兼职委员。", "社区兼职委员制", "institution"),
+    ("建立物居业联席会议制度和社区物业党建联建会议制度,通过交叉进入等方式。", "物居业联席会议制度", "institution"),
+    ("建立物居业联席会议制度和社区物业党建联建会议制度,通过交叉进入等方式。", "社区物业党建联建会议制度", "institution"),
+    ("举办“红领论坛”,搭建党组织书记交流经验的平台。", "红领论坛", "platform"),
+    ("统筹建设鄞领驿站、说事长廊、共享客厅等议事平台。", "鄞领驿站", "platform"),
+    ("释放驻社区党组织“第一书记”作用。", "第一书记", "institution"),
+    ("推行“多网合一”,建立全市统一的“全要素网格”,在社区网格建立党支部。", "全要素网格", "brand"),
+    ("运行“一委一居一站”模式。", "一委一居一站", "institution"),
+    ("常态化开展“阳光8号”志愿服务活动。", "阳光8号", "platform"),
+]
+
+
+@pytest.mark.parametrize("text,name,kind", NAMES)
+def test_name_and_kind(text, name, kind):
+    m = _one(text, name)
+    assert m.kind == kind
+    assert text[m.start:m.end].replace("“", "").replace("”", "") == name
+    assert m.rule
+
+
+DEFINITIONS = [
+    # sentence, name, definition (substring that must be inside the found one), components
+    ("在新任社区党组织班子中开展“实干为民七个一”行动,即上好一堂履新课、列出一张任务单、抢抓一个开门红、学好一身新本领、"
+     "开展一轮传帮带、做实一线服务日、打造一张红名片,推动社区党组织以最快速度进入角色。",
+     "实干为民七个一", "上好一堂履新课、列出一张任务单、抢抓一个开门红",
+     ("上好一堂履新课", "列出一张任务单", "抢抓一个开门红", "学好一身新本领", "开展一轮传帮带", "做实一线服务日",
+      "打造一张红名片")),
+    # the count in the name disagrees with the list: no parts rather than wrong ones
+    ("开展“实干为民七个一”行动,即上好一堂履新课、列出一张任务单、抢抓一个开门红,推动工作。",
+     "实干为民七个一", "上好一堂履新课", ()),
+    ("“四项机制”就是构建责任机制、统筹机制、服务机制、保障机制。",
+     "四项机制", "构建责任机制、统筹机制、服务机制、保障机制", ("责任机制", "统筹机制", "服务机制", "保障机制")),
+    ("健全完善以社区党组织为核心的社区、社会组织、社会工作的“三社联动”工作机制。",
+     "三社联动工作机制", "社区、社会组织、社会工作", ("社区", "社会组织", "社会工作")),
+    ("建立街镇党(工)委—社区党委—网格党总支—小区党支部—楼栋党小组“五级网络”。",
+     "五级网络", "街镇党(工)委—社区党委—网格党总支—小区党支部—楼栋党小组",
+     ("街镇党(工)委", "社区党委", "网格党总支", "小区党支部", "楼栋党小组")),
+    ("探索建立具有南昌特色的领导干部“民情家访”,组织市、县区、街镇三级领导干部开展定点接访、重点约访、主动家访、定期回访,在卫生环境方面解决问题。",
+     "民情家访", "定点接访、重点约访、主动家访、定期回访", ("定点接访", "重点约访", "主动家访", "定期回访")),
+    ("一是“四步法”化解矛盾。第一步是全面收集问题信息;第二步是做到第一时间处理;第三步是安排网格人员上门回访。",
+     "四步法", "第一步是全面收集问题信息", ("全面收集问题信息", "做到第一时间处理", "安排网格人员上门回访")),
+    ("并建立社区工作准入制度,未经批准的事项一律不得交由社区落实;确需社区协助的事项。",
+     "社区工作准入制度", "未经批准的事项一律不得交由社区落实", ()),
+    ("坚持网格化、信息化、社会化、群众化、法治化、精细化“六化融合”,持续探索实践。",
+     "六化融合", "网格化、信息化、社会化、群众化、法治化、精细化",
+     ("网格化", "信息化", "社会化", "群众化", "法治化", "精细化")),
+    ("建立“周督导、月通报”制度,每周抽查部分基层党组织。", "周督导、月通报制度", "每周抽查部分基层党组织",
+     ("周督导", "月通报")),
+    ("建立健全“红色物业”联合处理、议事协调、矛盾纠纷联调等各项运行机制。", "红色物业", "",
+     ("联合处理", "议事协调", "矛盾纠纷联调")),
+]
+
+
+@pytest.mark.parametrize("text,name,definition,components", DEFINITIONS)
+def test_definition_and_components(text, name, definition, components):
+    m = _one(text, name)
+    if definition:
+        assert definition in m.definition
+        assert text[m.definition_start:m.definition_start + len(m.definition)] == m.definition
+    assert m.components == components
+
+
+def test_digit_formula_parts_stop_at_the_next_formula():
+    text = "打造了“135”社区党建。形成了“134”工作机制。“一条主线”就是回答好时代命题。“三个目标”就是实现组织有活力。"
+    assert _one(text, "135社区党建").components == ()
+
+
+def test_digit_formula_parts_are_the_counted_names_that_follow():
+    text = ("形成了“134”城市基层党建工作机制。“一条主线”就是回答好时代命题。“三个目标”就是实现组织有活力。"
+            "“四项机制”就是构建责任机制、统筹机制。")
+    assert _one(text, "134").components == ("一条主线", "三个目标", "四项机制")
+
+
+NOT_MECHANISMS = [
+    ("健全党组织领导下的网格治理机制,畅通基层治理的“神经末梢”;", "神经末梢"),  # stoplist
+    ("打通了联系服务群众的“最后一公里”,密切了党群干群关系。", "最后一公里"),
+    ("网格化既是一张服务群众的“连心网”,又是一个化解矛盾的“减压阀”。", "连心网"),
+    ("同心同行谱写“红色篇章”", "红色篇章"),  # left cue 谱写
+    ("点燃服务发展的“红色引擎”;", "红色引擎"),
+    ("激发城市基层治理“源动力”。", "源动力"),
+    ("打造“共建、共治、共享”的社会治理格局", "共建、共治、共享"),  # right cue 格局
+    ("引导企业树牢“党建强、发展强”理念;", "党建强、发展强"),
+    ("形成了“我为大家干、大家帮我干”的良好氛围。", "我为大家干、大家帮我干"),  # pronouns
+    ("党的基层组织与部分社会组织之间出现了“位移”。", "位移"),
+    ("对党建工作开展情况进行全方位“体检”。", "体检"),  # a single everyday word
+    ("定期对化解的信访矛盾“回头看”,安排网格人员上门回访。", "回头看"),
+    ("实现了疫情“零输入、零疑似、零确诊”。", "零输入、零疑似、零确诊"),  # same-prefix state list
+    ("党的声音“一传到底”。", "一传到底"),  # predicate of a subject
+    ("变“等着难题找上门”为“主动下沉解难题”,让城市呈现新气象。", "等着难题找上门"),
+    ("让城区居民群众从“油盐酱醋茶”到“衣食住行闲”都能解决。", "衣食住行闲"),
+    ("与街道社区、“两新”组织党员一起开展活动。", "两新"),
+    ("以“地缘、业缘、趣缘”为纽带,探索建立功能型党组织。", "地缘、业缘、趣缘"),
+    ("进一步对三级网格单位“合并同类项”,在居民小区成立组织。", "合并同类项"),
+]
+
+
+@pytest.mark.parametrize("text,phrase", NOT_MECHANISMS)
+def test_metaphors_and_slogans_are_not_mechanisms(text, phrase):
+    assert all(phrase not in m.name for m in _mechs(text))
+
+
+@pytest.mark.xfail(reason="known error: 传统治理方式 holds a verb token (治理), so the predicate cue misses “难奏效”")
+def test_predicate_after_noun_with_verb_inside():
+    assert _mechs("三是传统治理方式“难奏效”。") == []
+
+
+def test_one_mechanism_per_name_at_first_mention():
+    text = "鄞州区推行“红色管家”。各社区“红色管家”队伍不断壮大。"
+    found = [m for m in _mechs(text) if m.name == "红色管家"]
+    assert len(found) == 1 and found[0].start == text.index("红色管家")
+
+
+@pytest.mark.parametrize("text,inside", [
+    ("都能在“15分钟党群服务圈”中解决。", "15分钟党群服务圈"),
+    ("常态化开展“阳光8号”志愿服务活动。", "阳光8号"),
+    ("作法征集展示活动“1号方案”,由民政部推广。", "1号方案"),
+    ("先后打造了“135”社区党建。", "135"),
+])
+def test_name_spans_cover_digits_in_names(text, inside):
+    spans = name_spans(_tagged(text), SETTINGS)
+    s = text.index(inside)
+    assert any(a <= s and s + len(inside) <= b for a, b in spans)
+
+
+def test_name_spans_leave_plain_figures():
+    assert name_spans(_tagged("吸收2530名驻区单位党员担任兼职委员。"), SETTINGS) == []
+
+
+@pytest.mark.parametrize("a,b", [
+    ("兼职委员制", "兼职委员制度"),
+    ("“兼职委员”制度", "兼职委员制"),
+    ("“13335”工作法", "13335"),
+    ("1＋3＋N", "1+3+N"),
+    ("紫峰·红融", "紫峰红融"),
+    (" 红色 管家 ", "红色管家"),
+])
+def test_practice_key_links_variants(a, b):
+    assert practice_key(a) == practice_key(b)
+
+
+def test_practice_key_keeps_different_practices_apart():
+    assert practice_key("红色管家") != practice_key("红色物业")
+    assert practice_key("机制") == "机制"  # nothing left to strip
+
+
+@pytest.mark.parametrize("name,definition,category", [
+    ("红色物业", "", "property_management"),
+    ("红色业委会", "", "property_management"),
+    ("全要素网格", "", "grid_governance"),
+    ("一社区一法律顾问", "", "rule_of_law"),
+    ("时间银行", "", "volunteering"),
+    ("红匠直播间", "", "digital_governance"),
+    ("将军讲党史", "", "party_education"),
+    ("红色驿站", "", "services"),
+    ("兼职委员制度", "", "organisation_building"),
+    ("洪城红", "", "other"),
+    ("小桔灯", "为留守儿童提供志愿服务", "volunteering"),
+])
+def test_categorize(name, definition, category):
+    assert categorize(name, definition) == category
