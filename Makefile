@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
 DB     ?= outputs/catalogue.db
 
 .PHONY: demo test install browser serve bench clean
@@ -10,8 +11,13 @@ DB     ?= outputs/catalogue.db
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip          # old pip mishandles lxml[html_clean]
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
+
+# The tests also exercise the HanLP adapter, so they install that extra (torch CPU build).
+$(TSTAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[test,hanlp]"
+	touch $(TSTAMP)
 
 install: $(STAMP)
 
@@ -21,15 +27,15 @@ demo: $(STAMP)
 	@echo "Browse the catalogue:  $(BIN)/jingyan serve --db $(DB)"
 	@echo "Score it against gold: $(BIN)/jingyan eval ../shared/gold --db $(DB)"
 
-# Debian's chromium for the headless-browser tests (skipped where it cannot be installed).
+# Debian's chromium and CJK fonts for the headless-browser tests (skipped where they cannot be installed).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: no chromium; browser tests will be skipped"; fi; }
 
-test: $(STAMP) browser
+test: $(TSTAMP) browser
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)

@@ -16,6 +16,7 @@ from typing import Iterable
 import sqlite_utils
 
 from . import PIPELINE_VERSION, fts
+from .citations import CITATIONS_VIEW_SQL
 from .records import Extraction, Locality, stable_id
 
 SCHEMA_VERSION = 1
@@ -44,7 +45,7 @@ TABLES: dict[str, dict] = {
         "id": str, "name": str, "level": str, "parent_id": str, "adcode": str, "latitude": float,
         "longitude": float, "approximate": int, "path": str}, pk="id"),
     "locality_mentions": dict(columns={
-        "id": str, "document_id": str, "locality_id": str, "start": int, "end": int, "name": str},
+        "id": str, "document_id": str, "locality_id": str, "start": int, "end": int, "name": str, "rule": str},
         pk="id"),
     "runs": dict(columns={
         "id": str, "started": str, "finished": str, "status": str, "inputs": str, "seen": int,
@@ -74,6 +75,7 @@ VIEWS = {
         from practices p join mechanisms m on m.practice_id = p.id
         join localities l on l.id = m.locality_id
         group by p.id having count(distinct m.locality_id) >= 2 order by localities desc, p.name""",
+    "citations": CITATIONS_VIEW_SQL,
 }
 
 
@@ -155,7 +157,7 @@ class Catalogue:
 
     def add_path(self, document_id: str, path: str) -> None:
         """Record one more place the same document was found (a duplicate file)."""
-        with self.db.conn:
+        with self.db.atomic():
             row = self.db.execute("select paths from documents where id = ?", [document_id]).fetchone()
             if row is None:
                 return
@@ -180,8 +182,9 @@ class Catalogue:
         doc = extraction.document
         practice_key = practice_key or (lambda n: n)
         categorize = categorize or (lambda n, d="": "other")
-        with self.db.conn:  # one transaction: all of this document or nothing
-            self.db.execute("begin immediate")
+        # One transaction: all of this document or nothing. sqlite-utils nests its own
+        # writes inside it as savepoints, so none of them commits early.
+        with self.db.atomic():
             old = self.db.execute("select paths from documents where id = ?", [doc.id]).fetchone()
             paths = json.loads(old[0]) if old and old[0] else []
             if doc.path not in paths:
@@ -215,7 +218,8 @@ class Catalogue:
             self.db["mechanisms"].insert_all(mech_rows, pk="id", replace=True)
             self.db["locality_mentions"].insert_all(
                 ({"id": stable_id("mention", doc.id, p.start, p.end), "document_id": doc.id,
-                  "locality_id": p.locality.id, "start": p.start, "end": p.end, "name": doc.text[p.start:p.end]}
+                  "locality_id": p.locality.id, "start": p.start, "end": p.end, "name": doc.text[p.start:p.end],
+                  "rule": p.rule}
                  for p in extraction.places), pk="id", replace=True)
         return len(extraction.facts), len(mech_rows)
 
@@ -229,7 +233,7 @@ class Catalogue:
 
     def refresh_practices(self) -> None:
         """Counts on practices, and practices no mention points to any more removed."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("delete from practices where id not in (select distinct practice_id from mechanisms "
                             "where practice_id is not null)")
             self.db.execute("""

@@ -1,15 +1,410 @@
 """annotations/ ↔ catalogue: annotators' corrections, applied on every run.
 
-(First version: the hook the flow calls. Label Studio import/export and the full
-accept/reject/edit/add semantics are being built for issue 9.)
+``annotations/<source_name>.jsonl`` holds one correction per line, in the gold scheme of
+GUIDELINES.md (``type``, ``doc``, ``anchor``, ``occurrence`` and the fields) plus
+``action`` (accept, reject, edit, add), ``who``, ``when``, ``document_sha256`` and the
+extraction ``id`` where known, for example::
+
+    {"type": "fact", "doc": "000_x.txt", "anchor": "895个", "occurrence": 1, "value": 895,
+     "unit": "个", "subject": "网格党支部", "action": "edit", "who": "li@example.org",
+     "when": "2024-05-01T10:00:00Z", "document_sha256": "9f…", "id": "a1b6b5d1e80d3a8c"}
+
+Every run re-creates the pipeline's rows and :func:`apply` replays the folder on top:
+rejected rows are deleted, edited fields win, added (and accepted rows the pipeline no
+longer makes) appear with ``source='annotator'``. The folder is the truth, the
+catalogue a product: corrections survive re-runs, a deleted catalogue and pipeline
+changes. A record that no longer fits its text is reported, never dropped.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from pathlib import Path
+from typing import Iterable, Iterator
+
+from .evaluate import GoldError, anchor_span, normalise_name
+from .records import stable_id
+
+ACTIONS = ("accept", "reject", "edit", "add")
+FACT_FIELDS = ("value", "value_max", "unit", "qualifier", "subject", "time", "change_from", "locality")
+MECHANISM_FIELDS = ("name", "kind", "definition", "components", "locality")
+NUMERIC_FIELDS = ("value", "value_max", "change_from")
+ARABIC_DIGIT = re.compile(r"[0-9０-９]")
+# Why not the tagger's splitter: apply must place an added fact in its sentence without
+# loading jieba; this is the same rule (。!? end a sentence) on the line around the span.
+SENTENCE_END = "。!?!?"
+
+
+# -- records ------------------------------------------------------------------------------------
+def occurrence_of(text: str, start: int, anchor: str) -> int:
+    """Which appearance of ``anchor`` begins at ``start``, counted as the evaluator counts.
+
+    >>> occurrence_of("建立895个，又建立895个", 11, "895个")
+    2
+    """
+    count, pos = 0, -1
+    while True:
+        pos = text.find(anchor, pos + 1)
+        if pos < 0 or pos > start:
+            break
+        count += 1
+        if pos == start:
+            return count
+    raise ValueError(f"{anchor!r} does not begin at {start}")
+
+
+def record_key(record: dict) -> str:
+    """Content hash of a record minus ``when``: the same correction imported twice is one."""
+    body = {k: v for k, v in record.items() if k != "when"}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def target_key(record: dict) -> tuple:
+    """What a record is about; of several records on one target the latest wins."""
+    return (record.get("type"), record.get("doc"), record.get("document_sha256") or "",
+            record.get("anchor"), int(record.get("occurrence", 1) or 1))
+
+
+def clean_fields(fields: dict) -> dict:
+    """Gold style: empty fields omitted (the evaluator reads a missing qualifier as '')."""
+    out = {}
+    for k, v in fields.items():
+        if v is None or v == "" or v == [] or v == ():
+            continue
+        if k in NUMERIC_FIELDS:
+            v = float(v)
+            v = int(v) if v.is_integer() else v
+        out[k] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def read_records(folder: str | Path) -> Iterator[tuple[Path, int, dict | None, str]]:
+    """(file, line number, record or None, error) for every line of ``folder/*.jsonl``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield path, lineno, None, f"not JSON: {exc}"
+                continue
+            if not isinstance(obj, dict):
+                yield path, lineno, None, "not a JSON object"
+                continue
+            yield path, lineno, obj, ""
+
+
+def append_records(folder: Path, records: Iterable[dict]) -> dict[Path, int]:
+    """Append records to ``folder/<doc>.jsonl``, skipping any already there; lines added per file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    by_doc: dict[str, list[dict]] = {}
+    for r in records:
+        by_doc.setdefault(r["doc"], []).append(r)
+    added: dict[Path, int] = {}
+    for doc, recs in by_doc.items():
+        path = folder / f"{Path(doc).name}.jsonl"
+        seen = set()
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    seen.add(record_key(json.loads(line)))
+                except (json.JSONDecodeError, AttributeError):
+                    continue
+        new = []
+        for r in recs:
+            key = record_key(r)
+            if key not in seen:
+                seen.add(key)
+                new.append(r)
+        if new:
+            with path.open("a", encoding="utf-8") as fh:
+                for r in new:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        added[path] = len(new)
+    return added
+
+
+# -- catalogue rows as records ------------------------------------------------------------------
+def locality_chains(db) -> dict[str, list[str]]:
+    return {r[0]: (r[1] or "").split("/") for r in db.execute("select id, path from localities").fetchall()}
+
+
+def row_fields(kind: str, row: dict, chains: dict[str, list[str]]) -> dict:
+    """A facts/mechanisms row → its fields in the gold scheme."""
+    locality = chains.get(row.get("locality_id") or "", [])
+    if kind == "fact":
+        fields = {k: row.get(k) for k in FACT_FIELDS if k != "locality"}
+    else:
+        comps = row.get("components")
+        fields = {"name": row.get("name"), "kind": row.get("kind"), "definition": row.get("definition"),
+                  "components": json.loads(comps) if isinstance(comps, str) and comps else comps}
+    fields["locality"] = [x for x in locality if x]
+    return clean_fields(fields)
+
+
+# -- locating -----------------------------------------------------------------------------------
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around [start, end): from the last 。!? or line break before to the next after.
+
+    >>> sentence_bounds("前言。全区共建立网格党支部895个。后记", 13, 17)
+    (3, 18)
+    """
+    lo = max(text.rfind("\n", 0, start), max(text.rfind(c, 0, start) for c in SENTENCE_END)) + 1
+    while lo < start and text[lo].isspace():
+        lo += 1
+    hi = len(text)
+    for c in SENTENCE_END + "\n":
+        i = text.find(c, end)
+        if i >= 0:
+            hi = min(hi, i + (c != "\n"))
+    return lo, hi
+
+
+class _Docs:
+    """The catalogue's documents by sha256 and by source name (a changed file has several)."""
+
+    def __init__(self, db):
+        rows = db.execute("select id, source_name, sha256, text, processed_at from documents").fetchall()
+        self.by_sha = {r[2]: {"id": r[0], "source_name": r[1], "sha256": r[2], "text": r[3], "at": r[4] or ""}
+                       for r in rows}
+        self.by_name: dict[str, list[dict]] = {}
+        for d in self.by_sha.values():
+            self.by_name.setdefault(d["source_name"], []).append(d)
+        for versions in self.by_name.values():
+            versions.sort(key=lambda d: d["at"])
+
+    def locate(self, record: dict) -> tuple[list[dict], str, str]:
+        """(documents to apply to, reason when none, note when the text moved on)."""
+        sha, name = record.get("document_sha256") or "", record.get("doc") or ""
+        versions = self.by_name.get(name, [])
+        if sha:
+            doc = self.by_sha.get(sha)
+            if doc is None:
+                if versions:
+                    return [], (f"document changed: annotated version sha256 {sha[:12]}… is not in the catalogue "
+                                f"(now {', '.join(v['sha256'][:12] + '…' for v in versions)})"), ""
+                return [], f"document not in the catalogue (sha256 {sha[:12]}…)", ""
+            newer = [v for v in versions if v["sha256"] != sha and v["at"] >= doc["at"]]
+            note = (f"document changed: applied to the annotated version only, not to the newer sha256 "
+                    f"{newer[-1]['sha256'][:12]}…") if newer else ""
+            return [doc], "", note
+        if not versions:
+            return [], f"document {name!r} not in the catalogue", ""
+        return versions, "", ""
+
+
+# -- applying -----------------------------------------------------------------------------------
+class _Applier:
+    def __init__(self, db):
+        self.db = db
+        self.chains = locality_chains(db)
+        self.paths = {"/".join(c): i for i, c in self.chains.items()}
+        self.touched: dict[str, set[str]] = {"facts": set(), "mechanisms": set()}
+        self.warnings: list[str] = []
+
+    def table(self, record: dict) -> str:
+        return "facts" if record.get("type") == "fact" else "mechanisms"
+
+    def find_row(self, table: str, doc: dict, record: dict, start: int, end: int) -> dict | None:
+        """The row the record is about: same span id, else an overlapping row with the same figure/name."""
+        kind = "fact" if table == "facts" else "mechanism"
+        rid = stable_id(kind, doc["sha256"], start, end)
+        rows = [dict(zip([c[0] for c in cur.description], r)) for cur in [self.db.execute(
+            f"select * from {table} where document_id = ? and start < ? and ? < end order by start",
+            [doc["id"], end, start])] for r in cur.fetchall()]
+        for r in rows:
+            if r["id"] == rid or (record.get("id") and r["id"] == record["id"]):
+                return r
+        for r in rows:
+            if kind == "fact" and _same_number(r.get("value"), record.get("value")):
+                return r
+            if kind == "mechanism":
+                a, b = normalise_name(r.get("name") or ""), normalise_name(record.get("name") or "")
+                if a and b and (a in b or b in a):
+                    return r
+        return None
+
+    def locality_id(self, chain) -> str | None:
+        if not chain:
+            return None
+        found = self.paths.get("/".join(chain))
+        if found is None:
+            self.warnings.append(f"locality {'/'.join(chain)} not in the catalogue's localities: left unset")
+        return found
+
+    def changes(self, table: str, record: dict, text: str) -> dict:
+        """The row columns a record sets (only the fields it gives)."""
+        fields = FACT_FIELDS if table == "facts" else MECHANISM_FIELDS
+        out = {}
+        for f in fields:
+            if f not in record:
+                # an edit states the whole extraction: a field it leaves out was emptied
+                # (value, name and kind are never emptied: a row cannot be without them)
+                if record.get("action") == "edit" and f not in ("value", "name", "kind"):
+                    out["locality_id" if f == "locality" else f] = None
+                    if f == "definition":
+                        out["definition_start"] = None
+                continue
+            v = record[f]
+            if f == "locality":
+                out["locality_id"] = self.locality_id(v)
+            elif f == "components":
+                out["components"] = json.dumps(list(v), ensure_ascii=False) if v else None
+            elif f == "definition":
+                out["definition"] = v or None
+                pos = text.find(v) if v else -1
+                out["definition_start"] = pos if pos >= 0 else None
+            else:
+                out[f] = v if v != "" else None
+        if table == "mechanisms" and "name" in out:
+            from . import mechanisms as mech  # the flow's own practice key and categories
+
+            name = out["name"]
+            practice_id = stable_id("practice", mech.practice_key(name))
+            self.db["practices"].insert({"id": practice_id, "name": name, "kind": out.get("kind") or record.get("kind"),
+                                         "category": mech.categorize(name, record.get("definition", ""))},
+                                        pk="id", ignore=True)
+            out["practice_id"] = practice_id
+        return out
+
+    def insert(self, table: str, doc: dict, record: dict, start: int, end: int) -> str:
+        text = doc["text"]
+        kind = "fact" if table == "facts" else "mechanism"
+        s_start, s_end = sentence_bounds(text, start, end)
+        row = {"id": stable_id(kind, doc["sha256"], start, end), "document_id": doc["id"], "start": start,
+               "end": end, "sentence": text[s_start:s_end], "sentence_start": s_start, "sentence_end": s_end,
+               "rule": f"annotation:{record.get('action')}", "source": "annotator"}
+        if table == "facts":
+            row.update(text=text[start:end], chinese_numeral=int(not ARABIC_DIGIT.search(text[start:end])))
+        else:
+            record = {"name": normalise_name(text[start:end]), **record}
+            row.update(kind=record.get("kind") or "brand")
+        row.update(self.changes(table, record, text))
+        self.db[table].insert(row, pk="id", replace=True)
+        return row["id"]
+
+    def apply(self, record: dict, doc: dict) -> str:
+        """Apply one record to one document; returns what happened (or raises GoldError)."""
+        table, action = self.table(record), record["action"]
+        start, end = anchor_span(doc["text"], record["anchor"], int(record.get("occurrence", 1) or 1))
+        row = self.find_row(table, doc, record, start, end)
+        if action == "reject":
+            if row is None:
+                return "already_absent"
+            self.db.execute(f"delete from {table} where id = ?", [row["id"]])
+            return "applied"
+        if row is None:
+            self.touched[table].add(self.insert(table, doc, record, start, end))
+            return "applied"
+        self.touched[table].add(row["id"])
+        if action in ("edit", "add"):
+            changes = {k: v for k, v in self.changes(table, record, doc["text"]).items() if row.get(k) != v}
+            if changes:
+                self.db[table].update(row["id"], changes)
+        return "applied"
+
+    def drop_stale(self) -> int:
+        """Annotator rows no record claims any more (the correction was withdrawn)."""
+        dropped = 0
+        for table, ids in self.touched.items():
+            stale = [r[0] for r in self.db.execute(f"select id from {table} where source = 'annotator'").fetchall()
+                     if r[0] not in ids]
+            for rid in stale:
+                self.db.execute(f"delete from {table} where id = ?", [rid])
+            dropped += len(stale)
+        return dropped
+
+
+def _same_number(a, b) -> bool:
+    try:
+        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-6 * max(1.0, abs(float(b)))
+    except (TypeError, ValueError):
+        return False
+
+
+def latest_records(folder: str | Path, report: dict) -> list[tuple[Path, int, dict]]:
+    """Valid action records, the latest per target (by ``when``, then file order)."""
+    latest: dict[tuple, tuple[str, int, Path, int, dict]] = {}
+    order = 0
+    for path, lineno, rec, error in read_records(folder):
+        where = {"file": str(path), "line": lineno}
+        if rec is None:
+            report["unmatched"].append({**where, "reason": error})
+            continue
+        report["records"] += 1
+        if "action" not in rec:
+            report["gold_only"] += 1  # plain gold: scored by eval, nothing to apply
+            continue
+        problem = _invalid(rec)
+        if problem:
+            report["unmatched"].append({**where, **_brief(rec), "reason": problem})
+            continue
+        order += 1
+        key = target_key(rec)
+        cand = (str(rec.get("when") or ""), order, path, lineno, rec)
+        if key not in latest or cand[:2] >= latest[key][:2]:
+            latest[key] = cand
+    return [(p, n, r) for _, _, p, n, r in sorted(latest.values(), key=lambda c: c[1])]
+
+
+def _invalid(rec: dict) -> str:
+    if rec.get("action") not in ACTIONS:
+        return f"unknown action {rec.get('action')!r} (want one of {', '.join(ACTIONS)})"
+    if rec.get("type") not in ("fact", "mechanism"):
+        return f"unknown type {rec.get('type')!r}"
+    if not rec.get("anchor") or not rec.get("doc"):
+        return "no doc or anchor"
+    return ""
+
+
+def _brief(rec: dict) -> dict:
+    return {k: rec.get(k) for k in ("type", "doc", "anchor", "occurrence", "action", "id") if rec.get(k) is not None}
 
 
 def apply(catalogue, folder: str | Path) -> dict:
-    """Apply the corrections in ``folder`` to the catalogue; report what was applied."""
+    """Apply the corrections in ``folder`` to the catalogue; report what was applied.
+
+    Returns ``{"files", "records", "applied", "by_action", "already_absent", "gold_only",
+    "dropped_stale", "unmatched": [{file, line, doc, anchor, …, reason}], "warnings"}``.
+    """
     folder = Path(folder)
     files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    return {"files": len(files), "applied": 0, "unmatched": []}
+    report = {"folder": str(folder), "files": len(files), "records": 0, "applied": 0,
+              "by_action": {a: 0 for a in ACTIONS}, "already_absent": 0, "gold_only": 0, "dropped_stale": 0,
+              "unmatched": [], "warnings": []}
+    db = catalogue.db
+    records = latest_records(folder, report)
+    with db.conn:  # all corrections or none: a crash leaves the last good state
+        db.execute("begin immediate")
+        docs = _Docs(db)
+        applier = _Applier(db)
+        for path, lineno, rec in records:
+            where = {"file": str(path), "line": lineno, **_brief(rec)}
+            targets, reason, note = docs.locate(rec)
+            if not targets:
+                report["unmatched"].append({**where, "reason": reason})
+                continue
+            if note:
+                report["unmatched"].append({**where, "reason": note})
+            outcomes = []
+            for doc in targets:
+                try:
+                    outcomes.append(applier.apply(rec, doc))
+                except GoldError as exc:
+                    outcomes.append(f"anchor not found in {doc['source_name']} "
+                                    f"(sha256 {doc['sha256'][:12]}…): {exc}")
+            if "applied" in outcomes:
+                report["applied"] += 1
+                report["by_action"][rec["action"]] += 1
+            elif "already_absent" in outcomes:
+                report["already_absent"] += 1
+            else:
+                report["unmatched"].append({**where, "reason": "; ".join(outcomes)})
+        report["dropped_stale"] = applier.drop_stale()
+        report["warnings"] = sorted(set(applier.warnings))
+    return report

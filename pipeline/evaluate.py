@@ -32,6 +32,7 @@ def normalise_name(name: str) -> str:
 class Gold:
     facts: list[dict]
     mechanisms: list[dict]
+    stale: list[str] = field(default_factory=list)  # annotators' records whose anchor is gone
 
 
 class GoldError(ValueError):
@@ -62,8 +63,8 @@ def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise GoldError(f"{path}:{lineno}: not JSON: {exc}") from exc
-            if obj.get("action") == "reject":
-                continue  # an annotator's rejection: the extraction was wrong, not gold
+            if obj.get("action") == "reject" or obj.get("type") not in ("fact", "mechanism"):
+                continue  # an annotator's rejection says what is wrong, not what is gold
             doc = obj.get("doc") or path.name[: -len(".jsonl")]
             gold = out.setdefault(doc, Gold([], []))
             text = texts.get(doc)
@@ -71,7 +72,11 @@ def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
                 try:
                     obj["start"], obj["end"] = anchor_span(text, obj["anchor"], int(obj.get("occurrence", 1)))
                 except GoldError as exc:
-                    raise GoldError(f"{path}:{lineno}: {exc}") from exc
+                    if "action" not in obj:
+                        raise GoldError(f"{path}:{lineno}: {exc}") from exc
+                    # an annotator's correction the text has outgrown: listed, not fatal
+                    gold.stale.append(f"{path.name}:{lineno}: {exc}")
+                    continue
             (gold.facts if obj.get("type") == "fact" else gold.mechanisms).append(obj)
     return out
 
@@ -333,7 +338,11 @@ def evaluate(gold_dir: str | Path, texts: dict[str, str], facts: Iterable[dict],
         by_doc_f.setdefault(f["doc"], []).append(f)
     for m in mechanisms:
         by_doc_m.setdefault(m["doc"], []).append(m)
-    docs = [score_document(d, gold[d], by_doc_f.get(d, []), by_doc_m.get(d, [])) for d in sorted(gold)]
+    docs = []
+    for d in sorted(gold):
+        score = score_document(d, gold[d], by_doc_f.get(d, []), by_doc_m.get(d, []))
+        score.missed += [f"stale gold record {s}" for s in gold[d].stale]
+        docs.append(score)
     return Report(docs)
 
 

@@ -1,10 +1,574 @@
-"""Tagged → [Fact]. (Placeholder signature; being built.)"""
+"""Tagged → [Fact]: numeric statements, matched on sentence text, annotated from tokens.
+
+Two steps per sentence:
+
+1. match: find figures in the sentence text (``247个``, ``6万多名``, ``95%以上``,
+   ``1—2名``, ``近1800个``, ``连续62个月``, ``第23名``) and drop what is not a figure
+   (dates, ``第27版``, ``92号``, ``1+3+N``, digits inside “…”);
+2. annotate: value (``pipeline.numbers``), unit, qualifier, subject (from the jieba
+   tokens around the figure), time (nearest time expression before it in the sentence)
+   and change (``由20项增加到70项``).
+
+All lexicons live in ``pipeline/data/fact_*.tsv``; every entry has an id, and each
+fact's ``rule`` names the match pattern and the subject rule that made it, e.g.
+``F-UNIT/S-AFTER``.
+"""
 from __future__ import annotations
 
-from .records import Fact
-from .settings import Settings
-from .tagging import Tagged
+import functools
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .numbers import parse_number
+from .records import Fact, Sentence
+from .settings import DATA_DIR, Settings
+from .tagging import Tagged, backend_for
+
+# ---------------------------------------------------------------- lexicons (data files)
+
+
+def _rows(name: str, data_dir: Path = DATA_DIR) -> list[list[str]]:
+    """Rows of a ``fact_*.tsv`` file, comments and blank lines skipped; "" means empty."""
+    rows = []
+    for line in (data_dir / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        rows.append(["" if c == '""' else c for c in cells])
+    return rows
+
+
+@dataclass(frozen=True)
+class Unit:
+    rule: str
+    written: str
+    base: str
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so it can key a cache
+class Lexicon:
+    units: tuple[Unit, ...]
+    prefixes: dict[str, str]  # 近 → approx (kept in the span)
+    before: dict[str, str]  # 突破 → more_than (outside the span)
+    suffixes: dict[str, str]  # 以上 → more_than
+    at_least: tuple[str, ...]  # 达 (…以上)
+    times: tuple[tuple[str, re.Pattern], ...]
+    reject_after: tuple[str, ...]
+    reject_before: tuple[str, ...]
+    rank_units: frozenset[str]  # units allowed after 第
+    words: dict[str, dict[str, str]]  # kind → word → value (fact_subject.tsv)
+
+    def unit(self, written: str) -> Unit | None:
+        return next((u for u in self.units if u.written == written), None)
+
+
+@functools.lru_cache(maxsize=2)
+def lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    units = tuple(sorted((Unit(r[0], r[1], r[2], frozenset(r[3].split(","))) for r in _rows("fact_units.tsv", data_dir)),
+                         key=lambda u: -len(u.written)))
+    prefixes, before, suffixes, at_least = {}, {}, {}, []
+    for row in _rows("fact_qualifiers.tsv", data_dir):
+        _, position, word, qualifier = row[:4]
+        {"prefix": prefixes, "before": before, "suffix": suffixes}.get(position, {})[word] = qualifier
+        if position == "at_least":
+            at_least.append(word)
+    times = tuple((r[0], re.compile(r[1])) for r in _rows("fact_times.tsv", data_dir))
+    rejects = _rows("fact_reject.tsv", data_dir)
+    words: dict[str, dict[str, str]] = {}
+    for row in _rows("fact_subject.tsv", data_dir):
+        words.setdefault(row[1], {})[row[2]] = row[3] if len(row) > 3 else ""
+    return Lexicon(
+        units=units, prefixes=prefixes, before=before, suffixes=suffixes, at_least=tuple(at_least), times=times,
+        reject_after=tuple(r[2] for r in rejects if r[1] == "after"),
+        reject_before=tuple(r[2] for r in rejects if r[1] == "before"),
+        rank_units=frozenset(r[2] for r in rejects if r[1] == "unit_after_di"),
+        words=words,
+    )
+
+
+# ---------------------------------------------------------------- step 1: match figures
+
+ARABIC = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
+CHINESE = r"[一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
+ONE_NUMBER = rf"(?:{ARABIC}|{CHINESE})[多余]?[万亿]*[多余]?"
+RANGE_SEP = r"(?:——|[—–~～至到\-])"
+OPEN_QUOTES, CLOSE_QUOTES = "“‘「『", "”’」』"
+HAS_ARABIC = re.compile(r"[0-9０-９]")
+
+
+@functools.lru_cache(maxsize=2)
+def _figure_pattern(lex: Lexicon) -> re.Pattern:
+    """近1800个, 6万多名, 1—2名, 5个以内, 95%以上, 连续62个月, 第23名, 5大项, 72万."""
+    prefixes = "|".join(sorted(map(re.escape, lex.prefixes), key=len, reverse=True))
+    units = "|".join(re.escape(u.written) for u in lex.units)
+    suffixes = "|".join(sorted(map(re.escape, lex.suffixes), key=len, reverse=True))
+    return re.compile(
+        rf"(?P<pre>{prefixes})?"
+        rf"(?P<num>{ONE_NUMBER}(?:{RANGE_SEP}{ONE_NUMBER})?)"
+        rf"(?:(?P<mod>[大小])?(?P<unit>{units}))?"
+        rf"(?P<post>{suffixes})?"
+    )
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A matched figure, offsets local to the sentence text."""
+
+    start: int
+    end: int
+    num_start: int
+    value: float
+    value_max: float | None
+    unit: str
+    qualifier: str
+    chinese: bool
+    duration: bool
+    prefix: str
+    rule: str
+
+
+def quote_depth(text: str) -> list[int]:
+    """Depth of “…” nesting at each character: 说“13335”工作法 → 1 on the digits."""
+    depth, out = 0, []
+    for ch in text:
+        if ch in CLOSE_QUOTES:
+            depth = max(0, depth - 1)
+        out.append(depth)
+        if ch in OPEN_QUOTES:
+            depth += 1
+    return out
+
+
+def find_figures(sentence: Sentence, lex: Lexicon) -> list[Figure]:
+    """Figures in a sentence: ``辖区面积32.67平方公里,有12所高校`` → 32.67平方公里, 12所."""
+    text = sentence.text
+    depth = quote_depth(text)
+    token_starts = {t.start - sentence.start for t in sentence.tokens}
+    figures = []
+    for m in _figure_pattern(lex).finditer(text):
+        figure = _figure(m, text, depth, token_starts, lex)
+        if figure is not None:
+            figures.append(figure)
+    return figures
+
+
+def _figure(m: re.Match, text: str, depth: list[int], token_starts: set[int], lex: Lexicon) -> Figure | None:
+    pre, num, unit_written, post = m.group("pre") or "", m.group("num"), m.group("unit"), m.group("post") or ""
+    num_start, num_end = m.start("num"), m.end("num")
+    chinese = not HAS_ARABIC.search(num)
+    unit = lex.unit(unit_written) if unit_written else None
+    end = m.end()
+    after = text[end:]
+    before = text[:num_start - len(pre)] if pre else text[:num_start]
+    if depth[num_start]:
+        return None  # “13335”工作法, “1号方案”: a name, not a figure
+    right_after_number = text[num_end:]  # 92号楼道: the word right after the digits, before any unit
+    if any(right_after_number.startswith(w) for w in lex.reject_after) or \
+            any(before.endswith(w) for w in lex.reject_before):
+        return None  # 92号楼道, 第27版, 1+3+N
+    if re.match(r"[A-Za-z0-9]", after[:1]) or re.search(r"[A-Za-z]$", before):
+        return None  # B2版, 2021-04-14 pieces
+    if unit is None and after[:1] in ("年", "月", "日", "时", "点"):
+        return None
+    if pre == "第" and (unit is None or unit.written not in lex.rank_units):
+        return None  # 第二个月, 第27版: ordinals, not quantities
+    if unit is None:
+        if chinese or not re.search(r"[万亿]", num) or m.group("mod"):
+            return None  # a bare number (1. headings, 8日) is not a figure
+    if unit is not None and "duration" in unit.kinds:
+        if unit.written == "年" and (pre not in ("连续", "累计", "近", "超过") or after[:1] in "来以"):
+            return None  # 2020年, 10年来: dates and time expressions, not durations
+    if chinese:
+        if unit is None or "chinese_ok" not in unit.kinds or num_start not in token_starts:
+            return None  # 统一, 三坊七巷: a numeral inside a word
+        if after[:1] == "是" or num == "一":
+            return None  # 一是, 一个: enumerators and articles
+    try:
+        value, value_max, more = parse_number(num)
+    except ValueError:
+        return None
+    qualifier = lex.prefixes.get(pre, "") or lex.suffixes.get(post, "") or (more or "")
+    if post and lex.suffixes.get(post) == "more_than" and any(
+            w in text[max(0, num_start - len(pre) - 3):num_start - len(pre)] for w in lex.at_least):
+        qualifier = "at_least"  # 达95%以上
+    if not qualifier:
+        qualifier = next((q for w, q in lex.before.items() if before.endswith(w) and not before.endswith("多" + w)), "")
+    rule = ("F-ZH" if chinese else "F-RANK" if pre == "第" else "F-RANGE" if value_max is not None
+            else "F-BIG" if unit is None else "F-DURATION" if "duration" in unit.kinds else "F-UNIT")
+    return Figure(start=m.start(), end=end, num_start=num_start, value=value, value_max=value_max,
+                  unit=unit.base if unit else "", qualifier=qualifier, chinese=chinese,
+                  duration=bool(unit and "duration" in unit.kinds), prefix=pre, rule=rule)
+
+
+# ---------------------------------------------------------------- step 2: annotate
+
+NOUNISH = {"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "ng", "vn", "j", "l", "b", "s", "an", "eng", "nl"}
+MODIFIER = {"a", "zg"}
+PUNCT_CLAUSE = set(",，;；。!！?？:：")
+JOINERS = {"、", "和", "或", "及"}
+LEVEL = re.compile(r"^[一二三四五六七八九十]+[级类星]$")  # 一级网格: a level, part of the noun
+
+
+@dataclass(frozen=True)
+class Tok:
+    text: str
+    pos: str
+
+
+def _tokens(sentence: Sentence, lex: Lexicon) -> list[tuple[int, int, Tok]]:
+    """(local start, end, token) with this genre's tag fixes (组织 n, 选派 v)."""
+    fixes = lex.words.get("pos", {})
+    out = []
+    for t in sentence.tokens:
+        out.append((t.start - sentence.start, t.end - sentence.start, Tok(t.text, fixes.get(t.text, t.pos))))
+    return out
+
+
+def _split(tokens, start: int, end: int, lex: Lexicon, tag_of) -> tuple[list[Tok], list[Tok]]:
+    """Tokens before ``start`` and after ``end``; a token cut by the figure keeps its outer part.
+
+    ``274/m 个集/n 党建`` with the figure ``274个`` → after starts ``集`` (tagged by lookup).
+    """
+    fixes = lex.words.get("pos", {})
+    before, after = [], []
+    for s, e, tok in tokens:
+        if e <= start:
+            before.append(tok)
+        elif s >= end:
+            after.append(tok)
+        else:
+            if s < start:
+                part = tok.text[:start - s]
+                before.append(Tok(part, fixes.get(part) or tag_of(part)))
+            if e > end:
+                part = tok.text[end - s:]
+                after.append(Tok(part, fixes.get(part) or tag_of(part)))
+    return before, after
+
+
+def _is_noun(tok: Tok, lex: Lexicon) -> bool:
+    return (tok.pos in NOUNISH or bool(LEVEL.match(tok.text))) and tok.text not in lex.words.get("stop", {})
+
+
+def _quoted(tokens: list[Tok], i: int, step: int) -> tuple[str, int] | None:
+    """A “…” group starting at i (forward, step 1) or ending at i (backward, step -1)."""
+    opener, closer = (OPEN_QUOTES, CLOSE_QUOTES) if step > 0 else (CLOSE_QUOTES, OPEN_QUOTES)
+    if tokens[i].text not in opener:
+        return None
+    j = i + step
+    while 0 <= j < len(tokens) and tokens[j].text not in closer:
+        if tokens[j].text in PUNCT_CLAUSE:
+            return None
+        j += step
+    if not 0 <= j < len(tokens):
+        return None
+    inner = tokens[i + step:j:step] if step > 0 else tokens[j + 1:i][::1]
+    return "".join(t.text for t in inner), j
+
+
+def noun_run(tokens: list[Tok], lex: Lexicon, step: int = 1) -> tuple[str, int]:
+    """The noun phrase at the start (step 1) or end (step -1) of ``tokens``: (text, tokens used).
+
+    Nouns, quoted names (quotes dropped; a quoted formula with digits is skipped),
+    parentheticals that a noun continues (党(工)委), and lists joined by 、/和/或 when
+    both sides are nouns: ``机关/n 和/c 企事业/n 单位/n 党组织/n 选派/v`` → 机关和企事业单位党组织.
+    """
+    n = len(tokens)
+    order = range(n) if step > 0 else range(n - 1, -1, -1)
+    parts: list[str] = []
+    i = order[0] if n else 0
+    used = 0
+    last_noun_used = 0
+    dets = lex.words.get("determiner", {})
+    while 0 <= i < n:
+        tok = tokens[i]
+        q = _quoted(tokens, i, step)
+        if q is not None:
+            inner, j = q
+            if not HAS_ARABIC.search(inner) and inner:
+                parts.append(inner)
+                last_noun_used = abs(j - order[0]) + 1
+            i = j + step
+            continue
+        if tok.text in lex.words.get("suffix", {}) and 0 <= i + step < n and step < 0 \
+                and tokens[i + step].text not in PUNCT_CLAUSE and tokens[i + step].pos not in ("m", "p", "x"):
+            # 收缴/v 率: a noun suffix takes the word before it into the noun
+            parts += [tok.text, tokens[i + step].text]
+            last_noun_used = abs(i + step - order[0]) + 1
+            i += 2 * step
+            continue
+        if tok.text in lex.words.get("verb", {}):
+            break  # 惠及/ns: a governing verb jieba tagged as a noun ends the phrase
+        if _is_noun(tok, lex) or (parts and tok.pos in MODIFIER) or (step < 0 and tok.pos in MODIFIER):
+            parts.append(tok.text)
+            if _is_noun(tok, lex):
+                last_noun_used = abs(i - order[0]) + 1
+        elif tok.text in dets and (step < 0 or not parts):
+            parts.append(tok.text)
+        elif tok.text in JOINERS and parts and 0 <= i + step < n and _is_noun(tokens[i + step], lex):
+            parts.append(tok.text)
+        elif tok.text in ("(", "(") and step > 0 and parts:
+            close = next((k for k in range(i + 1, min(n, i + 6)) if tokens[k].text in (")", ")")), None)
+            if close is None or close + 1 >= n or not (
+                    _is_noun(tokens[close + 1], lex) or tokens[close + 1].pos in MODIFIER):
+                break
+            parts.append("".join(t.text for t in tokens[i:close + 1]))
+            i = close + 1
+            continue
+        elif tok.text in (")", ")") and step < 0 and parts:
+            close = next((k for k in range(i - 1, max(-1, i - 6), -1) if tokens[k].text in ("(", "(")), None)
+            if close is None:
+                break
+            parts.append("".join(t.text for t in tokens[close:i + 1]))
+            i = close - 1
+            continue
+        else:
+            break
+        i += step
+    # keep up to the last noun: a trailing modifier or joiner is not part of the phrase
+    while parts and parts[-1] in JOINERS:
+        parts.pop()
+    if step < 0:
+        parts = parts[::-1]
+    return _strip_verb("".join(parts), lex), last_noun_used
+
+
+def _strip_verb(phrase: str, lex: Lexicon) -> str:
+    """化解矛盾纠纷 → 矛盾纠纷: a governing verb fused into the first word is not the subject."""
+    for verb in sorted(lex.words.get("verb", {}), key=len, reverse=True):
+        if phrase.startswith(verb) and len(phrase) > len(verb):
+            return phrase[len(verb):]
+    return phrase
+
+
+def _clause_before(before: list[Tok]) -> list[Tok]:
+    """The tokens after the last clause break: ``…,全区共建立网格党支部`` → 全区 共 建立 网格党支部."""
+    k = len(before)
+    while k > 0 and before[k - 1].text not in PUNCT_CLAUSE:
+        k -= 1
+    return before[k:]
+
+
+def _strip_skips(tokens: list[Tok], lex: Lexicon) -> list[Tok]:
+    """Drop the words between a subject and its number: 注册资本达 → 注册资本."""
+    skips = lex.words.get("skip", {})
+    k = len(tokens)
+    while k > 0 and (tokens[k - 1].text in skips or tokens[k - 1].pos in ("p", "d", "ul")):
+        k -= 1
+    return tokens[:k]
+
+
+def subject_after(after: list[Tok], lex: Lexicon) -> tuple[str, str]:
+    """``247个机关支部、6028名`` → 机关支部; ``90%以上的省级机关`` → 省级机关."""
+    rule = "S-AFTER"
+    if after and after[0].pos == "uj":
+        after, rule = after[1:], "S-AFTER-DE"
+    text, _ = noun_run(after, lex, 1)
+    return text, rule
+
+
+def subject_after_verb(after: list[Tok], lex: Lexicon) -> str:
+    """``1100个见习岗位,``: an attributive verb before the noun, the phrase ending the clause."""
+    if len(after) > 1 and after[0].pos == "v" and len(after[0].text) > 1:
+        rest, used = noun_run(after[1:], lex, 1)
+        if rest and (used + 1 == len(after) or after[used + 1].text in PUNCT_CLAUSE):
+            return after[0].text + rest
+    return ""
+
+
+def subject_before(before: list[Tok], lex: Lexicon, list_item: bool = True) -> tuple[str, str]:
+    """``全区共建立网格党支部`` → 网格党支部; ``实行交叉任职的小区`` → 实行交叉任职的小区.
+
+    After 、 the governing verb is not repeated, so the whole list item is the subject
+    (``、依法协助政府工作事项45项``); 将/把 fronts its object (``将党员履职尽责情况分为``).
+    """
+    clause = _clause_before(before)
+    head = _strip_skips(clause, lex)
+    text, used = noun_run(head, lex, -1)
+    if not text:
+        return "", ""
+    rest = head[:len(head) - used]
+    if rest and rest[-1].pos == "uj":
+        ext, k = [], len(rest) - 1
+        stops = lex.words.get("ext_stop", {})
+        while k > 0 and rest[k - 1].text not in PUNCT_CLAUSE and rest[k - 1].text != "、" \
+                and rest[k - 1].pos not in ("p", "t") and rest[k - 1].text not in stops:
+            k -= 1
+            ext.insert(0, rest[k].text)
+        if ext:
+            return "".join(ext) + "的" + text, "S-BEFORE-DE"
+    item = _list_item(head, lex) if list_item else ""
+    if item:
+        return item, "S-LIST"
+    ba = lex.words.get("ba", {})
+    for k in range(len(rest) - 1, -1, -1):
+        if rest[k].text in ba:
+            chunk = "".join(t.text for t in rest[k + 1:]) + text
+            return chunk, "S-BA"
+        if rest[k].text == "、":
+            break
+    return text, "S-BEFORE"
+
+
+def verb_run_before(before: list[Tok], lex: Lexicon) -> str:
+    """``开展“六进”巡回宣讲110场`` → 巡回宣讲: an activity counted in 场/次."""
+    head = _strip_skips(_clause_before(before), lex)
+    parts = []
+    for tok in reversed(head):
+        if tok.pos not in ("v", "vn") or len(tok.text) < 2:
+            break
+        parts.insert(0, tok.text)
+    return "".join(parts)
+
+
+def _list_item(head: list[Tok], lex: Lexicon) -> str:
+    """The whole chunk since a 、 when the clause is a list: 、出具证明事项(20项)."""
+    k = len(head)
+    while k > 0 and head[k - 1].text != "、":
+        if head[k - 1].pos in ("m", "q") or head[k - 1].text in OPEN_QUOTES + CLOSE_QUOTES:
+            return ""
+        k -= 1
+    if k == 0 or k == len(head):
+        return ""
+    return "".join(t.text for t in head[k:])
+
+
+def subject_in_clause(after: list[Tok], lex: Lexicon) -> str:
+    """``274个集党建宣传、服务群众…于一体的“红色驿站”`` → 红色驿站: the head after 的."""
+    k = 0
+    while k < len(after) and after[k].text not in PUNCT_CLAUSE and after[k].pos != "m":
+        k += 1
+    clause = after[:k]
+    des = [i for i, t in enumerate(clause) if t.pos == "uj"]
+    if not des:
+        return ""
+    tail = clause[des[-1] + 1:]
+    text, used = noun_run(tail, lex, 1)
+    if not text or used != len(tail):
+        return ""
+    return text.split("、")[-1]
+
+
+def subject_duration(after: list[Tok], lex: Lexicon) -> str:
+    """``连续62个月蝉联第一`` → 蝉联第一; ``连续10年实现了信访“四个零”`` → 信访四个零."""
+    k = 0
+    while k < len(after) and after[k].text not in PUNCT_CLAUSE:
+        k += 1
+    clause = after[:k]
+    if len(clause) >= 2 and clause[0].pos.startswith("v") and clause[1].pos in ("ul", "uz", "ug"):
+        clause = clause[2:]
+    return "".join(t.text for t in clause if t.text not in OPEN_QUOTES + CLOSE_QUOTES)
+
+
+def find_time(text: str, position: int, lex: Lexicon, figures: list[Figure]) -> str:
+    """The time expression nearest before ``position`` in the sentence, as written."""
+    spans = []
+    for _, pattern in lex.times:
+        for m in pattern.finditer(text):
+            if m.end() <= position and not any(f.start <= m.start() < f.end for f in figures):
+                spans.append((m.start(), m.end()))
+    if not spans:
+        return ""
+    # the longest match at the latest start: 2019年10月31日 over 2019年
+    start = max(s for s, _ in spans)
+    best = [sp for sp in spans if sp[0] == start] + [sp for sp in spans if sp[1] > start]
+    s, e = max(best, key=lambda sp: (sp[1] - sp[0]))
+    # a longer match that contains the latest start (截至目前 over 目前)
+    for s2, e2 in spans:
+        if s2 < s and e2 >= e:
+            s, e = s2, e2
+    return text[s:e]
+
+
+def infer_unit(figure: Figure, subject: str, lex: Lexicon) -> str:
+    """``常住人口72万`` has no classifier; a population subject counts 人."""
+    if figure.unit or not subject:
+        return figure.unit
+    if any(w in subject for w in lex.words.get("population", {})):
+        return "人"
+    return ""
+
+
+def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) -> list[Fact]:
+    tokens = _tokens(sentence, lex)
+    text = sentence.text
+    facts: list[Fact] = []
+    shares = lex.words.get("share", {})
+    for index, fig in enumerate(figures):
+        before, after = _split(tokens, fig.start, fig.end, lex, tag_of)
+        subject, srule = "", ""
+        raw_before = text[:fig.start]
+        share = next((w for w in sorted(shares, key=len, reverse=True)
+                      if re.search(rf"{w}(?:为|达|达到)?$", raw_before)), None)
+        if fig.duration and fig.prefix in ("连续", "累计"):
+            subject, srule = subject_duration(after, lex), "S-DURATION"
+        elif share and facts and facts[-1].subject:
+            subject, srule = facts[-1].subject + "占比", "S-SHARE"
+        else:
+            subject, srule = subject_after(after, lex)
+            continues = bool(after) and after[0].text not in PUNCT_CLAUSE and after[0].text != "、"
+            if not subject and continues:
+                # 274个集…于一体的“红色驿站”: the figure modifies a head further on
+                subject, srule = subject_in_clause(after, lex), "S-CLAUSE-DE"
+            if not subject:
+                subject, srule = subject_before(before, lex, list_item=not continues)
+            if not subject and raw_before.endswith("、") and facts:
+                subject, srule = facts[-1].subject, "S-LIST-INHERIT"  # 5大项、15小项
+            if not subject:
+                subject, srule = subject_after_verb(after, lex), "S-AFTER-V"
+            if not subject and not continues:
+                subject, srule = verb_run_before(before, lex), "S-BEFORE-V"
+        start, end = sentence.start + fig.start, sentence.start + fig.end
+        facts.append(Fact(
+            start=start, end=end, text=text[fig.start:fig.end], value=fig.value, unit=infer_unit(fig, subject, lex),
+            value_max=fig.value_max, qualifier=fig.qualifier, subject=subject,
+            time=find_time(text, fig.start, lex, figures), chinese_numeral=fig.chinese,
+            sentence_start=sentence.start, sentence_end=sentence.end,
+            rule=f"{fig.rule}/{srule or 'S-NONE'}",
+        ))
+    return link_changes(facts, text, sentence.start, lex)
+
+
+def link_changes(facts: list[Fact], text: str, offset: int, lex: Lexicon) -> list[Fact]:
+    """``由20项增加到70项``: the after figure gets change_from=20 and the before's subject."""
+    verbs = "|".join(map(re.escape, lex.words.get("change", {})))
+    froms = lex.words.get("from", {})
+    if not verbs:
+        return facts
+    out = list(facts)
+    for i in range(1, len(out)):
+        a, b = out[i - 1], out[i]
+        between = text[a.end - offset:b.start - offset]
+        if not re.fullmatch(rf"(?:{verbs})(?:到|至|为)", between):
+            continue
+        clause = re.split(r"[,，;；。]", text[:a.start - offset])[-1]
+        if not any(w in clause for w in froms):
+            continue
+        subject = b.subject if "/S-AFTER" in b.rule and b.subject else a.subject
+        out[i] = replace(b, change_from=a.value, subject=subject,
+                         rule=b.rule if subject == b.subject else b.rule.split("/")[0] + "/S-CHANGE")
+    return out
+
+
+def _tag_lookup(settings: Settings):
+    """A word → tag lookup from the configured tagger's dictionary (for cut tokens)."""
+    try:
+        backend = backend_for(settings)
+    except Exception:  # a tagger that cannot load: cut pieces are taken as nouns
+        return lambda word: "n"
+    lookup = getattr(backend, "tag_of", None)
+    return lookup if lookup is not None else (lambda word: "n")
 
 
 def extract_facts(tagged: Tagged, settings: Settings) -> list[Fact]:
-    return []
+    """Every figure in the body sentences, annotated; ordered by position."""
+    lex = lexicon()
+    tag_of = _tag_lookup(settings)
+    facts: list[Fact] = []
+    for sentence in tagged.sentences:
+        figures = find_figures(sentence, lex)
+        if figures:
+            facts.extend(annotate(sentence, figures, lex, tag_of))
+    return facts

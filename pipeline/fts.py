@@ -1,5 +1,349 @@
-"""Chinese full-text search for the catalogue (placeholder; being built for issue 8)."""
+"""Chinese full-text search: a jieba tokenizer for SQLite FTS5, and the catalogue's FTS indexes.
+
+SQLite's own FTS5 tokenizers fail on Chinese: ``unicode61`` takes 基层党建工作 as one token,
+``trigram`` cannot find two-character words like 物业 or 网格. Here each text is segmented
+with a private jieba tokenizer (jieba's dictionary plus data/domain_dict.txt, no HMM so a
+query and a document are cut alike), and every dictionary word inside a longer word is
+indexed at the same position (FTS5 "colocated" tokens), so 物业 finds 红色物业 and
+红色物业 still matches as one word in a phrase.
+
+The indexes follow sqlite-utils' conventions (``documents_fts`` with ``content="documents"``
+and ``_ai``/``_ad``/``_au`` triggers), so Datasette finds them and shows its search box. The
+tokenizer must be registered on every connection that reads or writes an FTS table: the
+catalogue's writer (``prepare``) and Datasette's connections (``datasette_plugin``).
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Iterator
+
+TOKENIZER = "jieba"
+DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
+
+# Which columns of which table are searchable. Changing this (or the dictionary) changes the
+# CREATE statement, which makes ``prepare`` rebuild that index.
+# Not the sentences of facts and mechanisms: they repeat the documents' text (more characters
+# than the documents themselves) and would double the indexing time; documents_fts finds them.
+FTS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "documents": ("title", "text"),
+    "facts": ("subject", "text"),
+    "mechanisms": ("name", "definition", "components"),
+    "practices": ("name", "category"),
+}
+
+FTS5_TOKENIZE_QUERY = 0x0001
+FTS5_TOKEN_COLOCATED = 0x0001
+MAX_SUBWORD_SCAN = 12  # longer "words" are runs of Latin letters/digits: nothing inside to find
+
+# Full-width ASCII (ＡＢＣ２０２３) folds to ASCII so a query typed either way matches.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_WORDLIKE = re.compile(r"\w")
+_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")  # jieba's re_han_default
+_SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default
+_LATIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+SHORT_TEXT = 400  # texts up to this many characters are cached (sentences, names, queries)
+
+_load_lock = threading.Lock()  # held while jieba loads (~1 s)
+_register_lock = threading.Lock()
+_segmenter = None  # the Segmenter over a private jieba.Tokenizer, loaded on first use
+_c_tokenizer = None  # the fts5_tokenizer struct and its callbacks, made once per process
+# Connections the tokenizer is registered on (sqlite3 connections take no weak references),
+# closed at exit; closed ones are dropped at each registration.
+_connections: list = []
+
+
+# -- segmentation (pure Python: testable without SQLite) --------------------------------------------
+class Segmenter:
+    """jieba's segmentation without HMM: the most probable route through the DAG of
+    dictionary words, exactly as ``jieba.Tokenizer.cut(text, HMM=False)`` cuts, in about
+    half the time (one pass builds DAG and route; the FTS index runs it on every text).
+
+    >>> list(segmenter().cut("推行红色物业。"))
+    ['推行', '红色物业', '。']
+    """
+
+    def __init__(self, jieba_tokenizer):
+        self.freq = jieba_tokenizer.FREQ  # words and their prefixes (prefixes with frequency 0)
+        self.logtotal = math.log(jieba_tokenizer.total)
+
+    def cut(self, text: str) -> Iterator[str]:
+        for block in _HAN.split(text):
+            if not block:
+                continue
+            if _HAN.match(block):
+                yield from self._cut_block(block)
+            else:  # punctuation and spaces: one character (or run of \r\n) at a time, as jieba
+                for piece in _SKIP.split(block):
+                    if piece:
+                        yield from ((piece,) if _SKIP.match(piece) else piece)
+
+    def _cut_block(self, s: str) -> Iterator[str]:
+        n, freq_get, log, logtotal = len(s), self.freq.get, math.log, self.logtotal
+        best = [0.0] * (n + 1)  # best[k]: log probability of the best route through s[k:]
+        end = [0] * (n + 1)  # end[k]: where the first word of that route ends
+        for k in range(n - 1, -1, -1):
+            score, stop, i = None, k + 1, k + 1
+            f = freq_get(s[k])
+            while f is not None:  # every dictionary word starting at k
+                if f:
+                    v = log(f) - logtotal + best[i]
+                    if score is None or v >= score:  # ties go to the longer word, as in jieba
+                        score, stop = v, i
+                if i >= n:
+                    break
+                i += 1
+                f = freq_get(s[k:i])
+            if score is None:  # unknown character: a word of its own with frequency 1
+                score, stop = best[k + 1] - logtotal, k + 1
+            best[k], end[k] = score, stop
+        x, latin = 0, ""
+        while x < n:  # single Latin letters and digits join into one word: 895, ABC
+            word = s[x:end[x]]
+            if len(word) == 1 and word in _LATIN_CHARS:
+                latin += word
+            else:
+                if latin:
+                    yield latin
+                    latin = ""
+                yield word
+            x = end[x]
+        if latin:
+            yield latin
+
+
+def segmenter() -> Segmenter:
+    """The process's segmenter over a private jieba tokenizer with the domain dictionary,
+    loaded once (~1 s) on first use."""
+    global _segmenter
+    if _segmenter is None:
+        with _load_lock:
+            if _segmenter is None:
+                _segmenter = Segmenter(load_jieba())
+    return _segmenter
+
+
+def load_jieba():
+    """A private jieba.Tokenizer (never jieba's global one) with data/domain_dict.txt."""
+    import logging
+
+    import jieba
+
+    from .settings import user_cache_dir
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    cache = user_cache_dir() / "jieba"  # the same cache file the tagging stage uses
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache)
+    except OSError:
+        pass  # read-only home: jieba builds its table in memory
+    tokenizer.initialize()
+    if DICTIONARY.exists():
+        tokenizer.load_userdict(str(DICTIONARY))
+    return tokenizer
+
+
+def tokens(text: str, query: bool = False) -> tuple[tuple[str, int, int, int], ...]:
+    """(token, byte start, byte end, flags) for FTS5: UTF-8 byte offsets into ``text``.
+
+    Every word of the segmentation is a token (punctuation and spaces are not); in
+    documents (not queries) each dictionary word inside a longer word follows it, colocated:
+
+    >>> [t[:3] for t in tokens("推行红色物业。")]
+    [('推行', 0, 6), ('红色物业', 6, 18), ('红色', 6, 12), ('物业', 12, 18)]
+    >>> [t[0] for t in tokens("红色物业", query=True)]
+    ['红色物业']
+    """
+    if len(text) <= SHORT_TEXT:
+        return _short_tokens(text, query)
+    return tuple(_tokens(text, query))
+
+
+@functools.lru_cache(maxsize=8192)
+def _short_tokens(text: str, query: bool) -> tuple[tuple[str, int, int, int], ...]:
+    # Facts and mechanisms of one sentence all index that sentence; queries repeat.
+    return tuple(_tokens(text, query))
+
+
+def _tokens(text: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
+    seg = segmenter()
+    freq = seg.freq
+    char = byte = 0
+    for word in seg.cut(text.translate(_FOLD)):
+        n = len(word)
+        original = text[char:char + n]
+        size = n if original.isascii() else len(original.encode("utf-8"))
+        if word.isalnum() or _WORDLIKE.search(word):
+            yield word.lower(), byte, byte + size, 0
+            if not query and 2 < n <= MAX_SUBWORD_SCAN:
+                yield from _subwords(word, original, byte, freq)
+        char += n
+        byte += size
+
+
+def _subwords(word: str, original: str, byte: int, freq: dict) -> Iterator[tuple[str, int, int, int]]:
+    """Dictionary words strictly inside ``word``: 城市基层党建 → 城市, 基层, 基层党建, 党建 …
+    (jieba's search mode looks only at 2- and 3-character pieces; 基层党建 needs 4)."""
+    offsets = [byte]
+    for ch in original:
+        offsets.append(offsets[-1] + len(ch.encode("utf-8")))
+    n = len(word)
+    for i in range(n - 1):
+        for j in range(i + 2, n + 1 if i else n):  # from 0, stop short of the word itself
+            piece = word[i:j]
+            if freq.get(piece):
+                yield piece.lower(), offsets[i], offsets[j], FTS5_TOKEN_COLOCATED
+
+
+# -- the SQLite side --------------------------------------------------------------------------------
+def _make_c_tokenizer():
+    """The fts5_tokenizer struct, with callbacks written here rather than sqlitefts'
+    ``make_fts5_tokenizer`` because that one cannot pass FTS5_TOKEN_COLOCATED."""
+    from sqlitefts.fts5 import ffi
+
+    SQLITE_OK = 0
+    handle = ffi.new_handle(TOKENIZER)  # one stateless tokenizer instance shared by all tables
+
+    @ffi.callback("int(void*, const char **, int, Fts5Tokenizer **)")
+    def xcreate(ctx, argv, argc, out):
+        out[0] = ffi.cast("Fts5Tokenizer *", handle)
+        return SQLITE_OK
+
+    @ffi.callback("void(Fts5Tokenizer *)")
+    def xdelete(tokenizer):
+        return None
+
+    @ffi.callback("int(Fts5Tokenizer *, void *, int, const char *, int, "
+                  "int(void*, int, const char *, int, int, int))")
+    def xtokenize(tokenizer, ctx, flags, p_text, n_text, x_token):
+        if n_text <= 0:
+            return SQLITE_OK
+        text = ffi.unpack(p_text, n_text).decode("utf-8", "replace")
+        for token, start, end, tflags in tokens(text, query=bool(flags & FTS5_TOKENIZE_QUERY)):
+            data = token.encode("utf-8")
+            rc = x_token(ctx, tflags, data, len(data), start, end)
+            if rc != SQLITE_OK:
+                return rc
+        return SQLITE_OK
+
+    struct = ffi.new("fts5_tokenizer *", [xcreate, xdelete, xtokenize])
+    return struct, handle, xcreate, xdelete, xtokenize  # all kept alive for the process
+
+
+def register(conn) -> None:
+    """Make ``tokenize="jieba"`` work on this sqlite3 connection (cheap; jieba loads lazily)."""
+    global _c_tokenizer
+    from sqlitefts.fts5 import register_tokenizer
+
+    with _register_lock:
+        if _c_tokenizer is None:
+            _c_tokenizer = _make_c_tokenizer()
+    if not register_tokenizer(conn, TOKENIZER, _c_tokenizer[0]):
+        raise RuntimeError("could not register the jieba FTS5 tokenizer")
+    with _register_lock:
+        _connections[:] = [c for c in _connections if _is_open(c)] + [conn]
+
+
+def _is_open(conn) -> bool:
+    try:
+        conn.total_changes
+    except Exception as exc:  # closed, or owned by another thread (then still open)
+        return "closed" not in str(exc)
+    return True
+
+
+@atexit.register
+def close_connections() -> None:
+    """Close the connections that use the tokenizer while Python is whole: a connection left
+    for interpreter teardown calls the freed callbacks and the process dies (SIGILL/SIGSEGV)."""
+    with _register_lock:
+        open_connections, _connections[:] = list(_connections), []
+    for conn in open_connections:
+        try:
+            conn.close()
+        except Exception:  # owned by another thread, or already closed
+            pass
+
+
+def tokenizer_version() -> str:
+    """Changes when segmentation can change: the dictionary's content and jieba's version."""
+    digest = hashlib.sha256(DICTIONARY.read_bytes() if DICTIONARY.exists() else b"")
+    try:
+        from importlib.metadata import version
+
+        digest.update(version("jieba").encode())
+    except Exception:
+        pass
+    return digest.hexdigest()[:12]
+
+
+def create_sql(table: str, columns: tuple[str, ...], version: str) -> str:
+    """sqlite-utils' FTS5 table, tokenised by jieba; the version argument records the dictionary."""
+    cols = ", ".join(f"[{c}]" for c in columns)
+    return (f"CREATE VIRTUAL TABLE [{table}_fts] USING FTS5 (\n    {cols},\n"
+            f"    tokenize='{TOKENIZER} {version}',\n    content=[{table}]\n)")
+
+
+def trigger_sql(table: str, columns: tuple[str, ...]) -> dict[str, str]:
+    """sqlite-utils' three triggers; the update one fires only when an indexed column really
+    changed, so bookkeeping updates (documents.paths, practices' counts) and the upsert of
+    an unchanged document do not tokenise its text twice more."""
+    fts = f"[{table}_fts]"
+    cols = ", ".join(f"[{c}]" for c in columns)
+    new = ", ".join(f"new.[{c}]" for c in columns)
+    old = ", ".join(f"old.[{c}]" for c in columns)
+    changed = " OR ".join(f"old.[{c}] IS NOT new.[{c}]" for c in columns)
+    insert = f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});"
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES('delete', old.rowid, {old});"
+    return {
+        f"{table}_ai": f"CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN\n  {insert}\nEND",
+        f"{table}_ad": f"CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN\n  {delete}\nEND",
+        f"{table}_au": (f"CREATE TRIGGER [{table}_au] AFTER UPDATE OF {cols} ON [{table}]\n"
+                        f"  WHEN {changed}\nBEGIN\n  {delete}\n  {insert}\nEND"),
+    }
 
 
 def prepare(db) -> None:
-    """Register the tokenizer on this connection and make sure the FTS indexes exist."""
+    """Register the tokenizer on this connection and make sure the FTS indexes exist.
+
+    ``db`` is the writer's sqlite_utils.Database. An index whose definition or dictionary
+    changed is dropped and rebuilt from its table, in one transaction.
+    """
+    conn = db.conn
+    register(conn)
+    # INSERT OR REPLACE deletes the old row without firing delete triggers unless this is on,
+    # which would leave stale entries in an external-content FTS index.
+    conn.execute("PRAGMA recursive_triggers = ON")
+    version = tokenizer_version()
+    existing = dict(conn.execute("select name, sql from sqlite_master where type in ('table', 'trigger')"))
+    for table, columns in FTS_COLUMNS.items():
+        if table not in existing:
+            continue
+        wanted = create_sql(table, columns, version)
+        triggers = trigger_sql(table, columns)
+        if existing.get(f"{table}_fts") == wanted and all(existing.get(n) == s for n, s in triggers.items()):
+            continue
+        _build(conn, table, wanted, triggers)
+
+
+def _build(conn, table: str, create: str, triggers: dict[str, str]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for name in triggers:
+            conn.execute(f"DROP TRIGGER IF EXISTS [{name}]")
+        conn.execute(f"DROP TABLE IF EXISTS [{table}_fts]")
+        conn.execute(create)
+        for sql in triggers.values():
+            conn.execute(sql)
+        conn.execute(f"INSERT INTO [{table}_fts]([{table}_fts]) VALUES('rebuild')")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,21 +1,615 @@
-"""Tagged → Places. (Placeholder signature; being built.)"""
+"""Tagged → Places: the place names of a body, resolved, and the locality in effect at any offset.
+
+Three steps:
+
+1. *Mentions.* Administrative names from the gazetteer (江苏省, 南京市, 鼓楼区; short forms
+   like 南京 only where jieba tags them ns), streets and communities that the gazetteer lists
+   under a district the document names (宁海路街道), and unlisted names made of a proper-name
+   prefix and a suffix from ``data/locality_suffixes.tsv`` (荆城楼宇社区, 风格城事小区).
+   Adjacent mentions form a chain: 鄞州区中河街道城兴社区风格城事小区.
+2. *Resolution.* A chain narrows its own candidates (福建福州市鼓楼区 → 350102); a name
+   still ambiguous takes the province or city the rest of the document names; a bare
+   鼓楼区 in a text naming no city stays unresolved (no guess) and is not a place.
+3. *Scope.* A mention at a clause start (or after 在/于) sets the locality from there to the
+   end of its paragraph; a short lead-in sentence belongs to the next sentence's place;
+   elsewhere the document's locality holds: the deepest place the article dwells on.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import bisect
+import csv
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
-from .records import Locality, PlacedSpan
-from .settings import Settings
+from . import gazetteer as gaz
+from .records import Locality, PlacedSpan, Sentence
+from .settings import DATA_DIR, Settings
 from .tagging import Tagged
+
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+CLAUSE_BREAKS = set("。！？!?；;，,：:、\n")
+LEAD_IN_MAX_CHARS = 40  # a paragraph's bold lead-in (充分释放“第一书记”作用。) is short
+MAX_PREFIX_CHARS = 8  # 万科城市花园 + 小区; longer runs are clauses, not names
+NAME_POS = ("n", "j")  # tags a name's prefix may carry after a place: 风格/n 城事/n
+PROPER_POS = ("ns", "nr", "nz", "nt")  # a lone name needs one proper-noun token: 东胜/nr 街道
+LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "street": 3, "community": 4, "estate": 5}
+DOMINANCE = 0.5  # a child place is the document's locality when it holds this share of its parent's mentions
+TITLE_WEIGHT = 2
+LEAD_WEIGHT = 1  # extra weight for mentions in the first body paragraph
+
+RULE_ADMIN = "LOC-ADMIN"  # full administrative name from cpca: 鼓楼区
+RULE_ALIAS = "LOC-ALIAS"  # short name from jionlp, tagged ns: 南京
+RULE_DISTRICT_ALIAS = "LOC-DISTRICT-ALIAS"  # short name of a district the document already named: 鄞州
+RULE_KNOWN_SUB = "LOC-KNOWN-SUB"  # street/community jionlp lists under the district: 宁海路街道
+
+
+@dataclass(frozen=True)
+class SuffixRule:
+    id: str
+    suffix: str
+    level: str
+    mode: str  # lone or chained
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    suffixes: tuple[SuffixRule, ...]
+    words: dict  # kind → {word: rule id}
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    suffixes = tuple(SuffixRule(r[0], r[1], r[2], r[3]) for r in _rows("locality_suffixes.tsv"))
+    words: dict[str, dict[str, str]] = {}
+    for rid, word, kind, *_ in _rows("locality_stoplist.tsv"):
+        words.setdefault(kind, {})[word] = rid
+    return Lexicon(tuple(sorted(suffixes, key=lambda s: -len(s.suffix))), words)
+
+
+def _rows(name: str) -> list[list[str]]:
+    with open(DATA_DIR / name, encoding="utf-8") as f:
+        return [r for r in csv.reader(f, delimiter="\t") if r and not r[0].startswith("#")]
+
+
+@dataclass
+class Mention:
+    """A place name at [start, end): admin candidates (adcodes) or a sub-district name."""
+
+    start: int
+    end: int
+    text: str
+    level: str
+    rule: str
+    candidates: tuple[str, ...] = ()  # adcodes, for province/city/district
+    district: str = ""  # for a gazetteer-known street/community: its district's adcode
+    paragraph: int = 0
+    sentence: int = 0
+    locality: Locality | None = None
+    chained: bool = False  # directly after another mention: 鼓楼区|宁海路街道
+    scoping: bool = False
 
 
 @dataclass
 class Places:
+    """What find_places returns; ``locality_at`` answers for any offset of the text."""
+
     places: list[PlacedSpan] = field(default_factory=list)
     document_locality: Locality | None = None
+    mentions: list[Mention] = field(default_factory=list)  # with rule ids, for provenance
+    sentences: list[Sentence] = field(default_factory=list)
 
     def locality_at(self, offset: int) -> Locality | None:
+        """Most specific locality in effect: earlier in the paragraph, else a lead-in's next
+        sentence, else the document's.
+
+        In 鼓楼区宁海路街道是…。今年,宁海路街道开展…247个…  247个 is at 宁海路街道.
+        """
+        starts = [s.start for s in self.sentences]
+        i = bisect.bisect_right(starts, offset) - 1
+        if i < 0 or offset >= self.sentences[i].end:
+            return self.document_locality
+        sent = self.sentences[i]
+        scoped = [m for m in self.mentions if m.scoping and m.paragraph == sent.paragraph and m.start < offset]
+        if scoped:
+            return max(scoped, key=lambda m: (m.start, LEVEL_RANK[m.level])).locality
+        if self._is_lead_in(i):
+            nxt = [m for m in self.mentions if m.scoping and m.sentence == i + 1]
+            if nxt:
+                return min(nxt, key=lambda m: m.start).locality
         return self.document_locality
+
+    def _is_lead_in(self, i: int) -> bool:
+        sent = self.sentences[i]
+        first = i == 0 or self.sentences[i - 1].paragraph != sent.paragraph
+        has_next = i + 1 < len(self.sentences) and self.sentences[i + 1].paragraph == sent.paragraph
+        return first and has_next and len(sent.text) <= LEAD_IN_MAX_CHARS
 
 
 def find_places(tagged: Tagged, settings: Settings) -> Places:
-    return Places()
+    """Every place name of the body, resolved, with the document's locality.
+
+    南京市鼓楼区开展… → 南京市 (320100), 鼓楼区 (320106); a later bare 鼓楼区 is 320106 too.
+    """
+    g = gaz.load()
+    sentences = list(tagged.sentences)
+    mentions: list[Mention] = []
+    for si, sent in enumerate(sentences):
+        mentions += admin_mentions(sent, si, g)
+    title_mentions = _title_mentions(tagged, settings, g)
+    resolve_admin(mentions + title_mentions, g)
+    districts = _document_districts(mentions + title_mentions, g)
+    for si, sent in enumerate(sentences):
+        found = [m for m in mentions if m.sentence == si]
+        extra = district_alias_mentions(sent, si, g, districts[0], found)
+        extra += sub_mentions(sent, si, g, districts, found + extra)
+        mentions += extra
+    mentions = [m for m in mentions if m.candidates or m.level in ("street", "community", "estate")]
+    mentions.sort(key=lambda m: m.start)
+    _mark_chains(mentions)
+    first_para = sentences[0].paragraph if sentences else 0
+    attach_sub_units(mentions, g, _draft_document_locality(mentions, title_mentions, first_para))
+    mentions = [m for m in mentions if m.locality is not None]
+    doc_loc = document_locality(mentions, [m for m in title_mentions if m.locality], first_para)
+    _mark_scoping(mentions, sentences, doc_loc, g)
+    places = [PlacedSpan(m.start, m.end, m.locality, m.rule) for m in mentions]
+    return Places(places, doc_loc, mentions, sentences)
+
+
+# ---- step 1: mentions -------------------------------------------------------------------
+
+
+def _token_bounds(sent: Sentence) -> tuple[set[int], set[int], dict[int, str]]:
+    starts = {t.start for t in sent.tokens}
+    ends = {t.end for t in sent.tokens}
+    pos = {t.start: t.pos for t in sent.tokens}
+    return starts, ends, pos
+
+
+def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer) -> list[Mention]:
+    """Province, city and district names, longest first, starting on a token.
+
+    江苏省南京市鼓楼区 → three mentions; 南京大学 and 江苏省委 → none (one token, or an
+    organisation suffix); 南京 alone only when jieba tags it ns.
+    """
+    lex = lexicon()
+    starts, ends, pos = _token_bounds(sent)
+    text, base = sent.text, sent.start
+    out: list[Mention] = []
+    i = 0
+    while i < len(text):
+        found = None
+        if base + i in starts:
+            found = _longest_admin(text, i, base, g, ends, pos)
+        if found is None:
+            i += 1
+            continue
+        length, codes, rule = found
+        end = i + length
+        if _org_follows(text, end, lex):
+            i = end
+            continue
+        level = g.regions[codes[0]].level
+        out.append(Mention(base + i, base + end, text[i:end], level, rule, tuple(codes),
+                           paragraph=sent.paragraph, sentence=si))
+        i = end
+    return _drop_unchained_common(out, lex)
+
+
+def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str]):
+    for length in range(min(g.max_name, len(text) - i), 1, -1):
+        piece = text[i:i + length]
+        if piece in g.by_name:
+            return length, g.by_name[piece], RULE_ADMIN
+        if piece in g.by_alias and base + i + length in ends and pos.get(base + i) == "ns":
+            codes = [c for c in g.by_alias[piece] if g.regions[c].level in ("province", "city")]
+            if codes:
+                return length, codes, RULE_ALIAS
+    return None
+
+
+def _org_follows(text: str, end: int, lex: Lexicon) -> bool:
+    rest = text[end:end + 4]
+    return any(rest.startswith(w) for w in lex.words.get("org_suffix", {}))
+
+
+def _drop_unchained_common(mentions: list[Mention], lex: Lexicon) -> list[Mention]:
+    """城区, 新县: a two-character or common-word name counts only right after its parent."""
+    common = lex.words.get("chained_only", {})
+    out = []
+    for k, m in enumerate(mentions):
+        if m.text in common or len(m.text) <= 2 and m.rule == RULE_ADMIN:
+            prev = mentions[k - 1] if k else None
+            if prev is None or prev.end != m.start:
+                continue
+        out.append(m)
+    return out
+
+
+def _title_mentions(tagged: Tagged, settings: Settings, g: gaz.Gazetteer) -> list[Mention]:
+    """Mentions in a title that is not also a body line (for context and weight only: its
+    offsets are the title's own). Tagged with the configured tokenizer, like the body."""
+    title = tagged.document.title.strip()
+    if not title or any(title in s.text or s.text in title for s in tagged.sentences[:3]):
+        return []
+    from .records import Token
+    from .tagging import backend_for
+
+    tokens, at = [], 0
+    for word, tag in backend_for(settings).tokenize(title):
+        tokens.append(Token(at, at + len(word), word, tag))
+        at += len(word)
+    return admin_mentions(Sentence(0, len(title), title, -1, tuple(tokens)), -1, g)
+
+
+def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[str, ...],
+                            found: list[Mention]) -> list[Mention]:
+    """鼓楼 / 鄞州 written short, once the document has named the district in full."""
+    starts, ends, _ = _token_bounds(sent)
+    out = []
+    for code in districts:
+        alias = g.aliases.get(code, "")
+        if len(alias) < 2 or alias == g.regions[code].name:
+            continue
+        for m in re.finditer(re.escape(alias), sent.text):
+            s, e = sent.start + m.start(), sent.start + m.end()
+            if s in starts and e in ends and not _covered(s, e, found + out) \
+                    and not _org_follows(sent.text, m.end(), lexicon()):  # 鼓楼医院
+                out.append(Mention(s, e, alias, "district", RULE_DISTRICT_ALIAS, (code,),
+                                   paragraph=sent.paragraph, sentence=si))
+    return out
+
+
+def _covered(s: int, e: int, mentions: list[Mention]) -> bool:
+    return any(m.start < e and s < m.end for m in mentions)
+
+
+def sub_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[tuple[str, ...], tuple[str, ...]],
+                 found: list[Mention]) -> list[Mention]:
+    """Streets, communities and estates: gazetteer-listed ones first, then suffix patterns.
+
+    鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
+    """
+    known = _known_subunits(g, *districts)
+    starts, _, _ = _token_bounds(sent)
+    out: list[Mention] = []
+    text, base = sent.text, sent.start
+    for k in range(len(text)):
+        if base + k not in starts or _covered(base + k, base + k + 1, found + out):
+            continue
+        for length in range(min(12, len(text) - k), 2, -1):
+            hit = known.get(text[k:k + length])
+            if hit:
+                code, unit = hit
+                length += _renamed_suffix(text[k + length:], unit)
+                out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, RULE_KNOWN_SUB,
+                                   district=code, paragraph=sent.paragraph, sentence=si))
+                break
+    out += _pattern_subs(sent, si, found + out)
+    return out
+
+
+def _renamed_suffix(rest: str, unit: gaz.SubUnit) -> int:
+    """南秀村|社区, 仙林新村|小区: a listed village written with a community or estate suffix
+    is that unit under its current name; the suffix joins the mention."""
+    for rule in lexicon().suffixes:
+        if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[unit.level]:
+            return len(rule.suffix)
+    return 0
+
+
+@functools.lru_cache(maxsize=64)
+def _known_subunits(g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str, ...]) -> dict:
+    """{name: (district adcode, SubUnit)} for names ending in a suffix rule (街道, 社区…).
+
+    Districts the text names win; a name listed under two unnamed districts of the city is
+    left to the suffix patterns (the text does not say which district it is)."""
+    suffixes = tuple(s.suffix for s in lexicon().suffixes if s.mode == "lone") + ("村",)
+
+    def listed(code: str):
+        return ((n, u) for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes))
+
+    out: dict = {}
+    for code in named:
+        for name, unit in listed(code):
+            out.setdefault(name, (code, unit))
+    extra: dict = {}
+    for code in others:
+        for name, unit in listed(code):
+            if name not in out:
+                extra.setdefault(name, []).append((code, unit))
+    out.update({n: hits[0] for n, hits in extra.items() if len({c for c, _ in hits}) == 1})
+    return out
+
+
+def _pattern_subs(sent: Sentence, si: int, found: list[Mention]) -> list[Mention]:
+    lex = lexicon()
+    starts, _, pos = _token_bounds(sent)
+    text, base = sent.text, sent.start
+    out: list[Mention] = []
+    for rule in lex.suffixes:
+        for m in re.finditer(re.escape(rule.suffix), text):
+            s_abs, e_abs = base + m.start(), base + m.end()
+            if s_abs not in starts or _covered(s_abs, e_abs, found + out):
+                continue
+            prefix_start = _prefix_start(sent, m.start(), rule, found + out, starts, pos)
+            if prefix_start is None:
+                continue
+            prefix = text[prefix_start:m.start()]
+            if _generic_prefix(prefix, lex):
+                continue
+            out.append(Mention(base + prefix_start, e_abs, prefix + rule.suffix, rule.level, rule.id,
+                               paragraph=sent.paragraph, sentence=si))
+    return out
+
+
+def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention], starts: set[int],
+                  pos: dict[int, str]) -> int | None:
+    """Where the proper-name prefix before a suffix begins, or None when there is none.
+
+    After a mention (鼓楼区|宁海路|街道) the prefix runs from its end; a lone name must run
+    back to a clause start or a locative (…,东胜|街道; 在|三坊七巷|社区).
+    """
+    text, base = sent.text, sent.start
+    before = [m for m in found if m.end <= base + at and base + at - m.end <= MAX_PREFIX_CHARS]
+    if before:
+        prev = max(before, key=lambda m: m.end)
+        begin = prev.end - base
+        if _prefix_ok(text[begin:at], base + begin, base + at, starts, pos) \
+                and LEVEL_RANK.get(prev.level, 9) < LEVEL_RANK[rule.level]:
+            return begin
+    if rule.mode != "lone":
+        return None
+    toks = [t for t in sent.tokens if t.end <= base + at]
+    begin = at
+    for t in reversed(toks):
+        if base + at - t.start > MAX_PREFIX_CHARS or not CJK.fullmatch(t.text) \
+                or not t.pos.startswith(NAME_POS):
+            break
+        begin = t.start - base
+    if begin == at or at - begin < 2:
+        return None
+    if not _clause_start(text, begin, sent, lexicon()):
+        return None
+    proper = any(p.startswith(PROPER_POS) for st, p in pos.items() if base + begin <= st < base + at)
+    return begin if proper and _prefix_ok(text[begin:at], base + begin, base + at, starts, pos) else None
+
+
+def _prefix_ok(prefix: str, s: int, e: int, starts: set[int], pos: dict[int, str]) -> bool:
+    """All CJK, starting on a token, every token a noun (宁海/ns 路/n; not 在/p 新一届/b)."""
+    if not prefix or not CJK.fullmatch(prefix) or s not in starts:
+        return False
+    return all(p.startswith(NAME_POS) for st, p in pos.items() if s <= st < e)
+
+
+def _generic_prefix(prefix: str, lex: Lexicon) -> bool:
+    """街道社区, 老旧小区, 该社区, 各街道: a determiner or a type word, not a name."""
+    if prefix in lex.words.get("prefix", {}):
+        return True
+    return any(prefix.startswith(w) for w in lex.words.get("prefix_start", {}))
+
+
+def _clause_start(text: str, at: int, sent: Sentence, lex: Lexicon) -> bool:
+    """At the sentence start, after a clause break, or after 在/于."""
+    if at == 0 or text[at - 1] in CLAUSE_BREAKS:
+        return True
+    return any(text[:at].endswith(w) for w in lex.words.get("locative", {}))
+
+
+# ---- step 2: resolution ------------------------------------------------------------------
+
+
+def _mark_chains(mentions: list[Mention]) -> None:
+    for a, b in zip(mentions, mentions[1:]):
+        if a.end == b.start and a.sentence == b.sentence:
+            b.chained = True
+
+
+def _chains(mentions: list[Mention]) -> list[list[Mention]]:
+    chains: list[list[Mention]] = []
+    for m in sorted(mentions, key=lambda m: (m.sentence, m.start)):
+        if chains and chains[-1][-1].end == m.start and chains[-1][-1].sentence == m.sentence:
+            chains[-1].append(m)
+        else:
+            chains.append([m])
+    return chains
+
+
+def resolve_admin(mentions: list[Mention], g: gaz.Gazetteer) -> None:
+    """Narrow each admin mention's candidates: by its chain, then by the document's context.
+
+    福建福州市鼓楼区 → 350102. A bare 鼓楼区 takes the city the document names elsewhere
+    (南京市 → 320106); with no such city it keeps all four and is dropped later.
+    """
+    for chain in _chains(mentions):
+        _narrow_chain(chain, g)
+    context = Counter()
+    for m in mentions:
+        if len(m.candidates) == 1:
+            for r in g.lineage(m.candidates[0])[:-1] + [g.regions[m.candidates[0]]]:
+                context[r.adcode] += 1
+    for m in mentions:
+        if len(m.candidates) > 1:
+            m.candidates = _by_context(m.candidates, context, g)
+
+
+def _narrow_chain(chain: list[Mention], g: gaz.Gazetteer) -> None:
+    for upper, lower in zip(chain, chain[1:]):
+        if not upper.candidates or not lower.candidates:
+            continue
+        inside = tuple(c for c in lower.candidates if any(g.is_within(c, u) for u in upper.candidates))
+        if inside:
+            lower.candidates = inside
+            upper.candidates = tuple(u for u in upper.candidates if any(g.is_within(c, u) for c in inside))
+
+
+def _by_context(candidates: tuple[str, ...], context: Counter, g: gaz.Gazetteer) -> tuple[str, ...]:
+    """Keep the candidate whose city (else province) the document names most; ties stay."""
+    for depth in (1, 0):  # city, then province
+        scores = {}
+        for c in candidates:
+            lineage = g.lineage(c)
+            scores[c] = context[lineage[depth].adcode] if len(lineage) > depth + 1 else 0
+        best = max(scores.values())
+        winners = tuple(c for c, v in scores.items() if v == best)
+        if best > 0 and len(winners) == 1:
+            return winners
+    return candidates
+
+
+def _document_districts(mentions: list[Mention], g: gaz.Gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Districts whose streets are looked for: those named, then the other districts of the
+    cities named (南京仙林街道 names no district; the gazetteer finds 仙林街道 in 栖霞区)."""
+    resolved = [m.candidates[0] for m in mentions if len(m.candidates) == 1]
+    named = [c for c in resolved if g.regions[c].level == "district"]
+    cities = {c for c in resolved if g.regions[c].level == "city"}
+    cities |= {g.regions[c].parent for c in named if g.regions[g.regions[c].parent].level == "city"}
+    others = [c for c, r in g.regions.items() if r.level == "district" and r.parent in cities]
+    return tuple(sorted(set(named))), tuple(sorted(set(others) - set(named)))
+
+
+def attach_sub_units(mentions: list[Mention], g: gaz.Gazetteer, draft: Locality | None) -> None:
+    """Give every mention its Locality: admin by adcode; a sub-unit under the place before it
+    in its chain, else under its listed district, else under the district in effect.
+
+    东胜街道 alone in a 鄞州区 article → 浙江省/宁波市/鄞州区/东胜街道 (approximate coordinates).
+    """
+    last_district: dict[int, Locality] = {}  # paragraph → latest district named in it
+    prev: Mention | None = None
+    for m in mentions:
+        if m.candidates:
+            m.locality = g.locality(m.candidates[0]) if len(m.candidates) == 1 else None
+            if m.locality is not None and m.level == "district":
+                last_district[m.paragraph] = m.locality
+        else:
+            parent = _sub_parent(m, prev, g, draft, last_district.get(m.paragraph))
+            m.locality = _sub_locality(m, parent) if parent is not None else None
+        prev = m
+
+
+def _sub_parent(m: Mention, prev: Mention | None, g: gaz.Gazetteer, draft: Locality | None,
+                para_district: Locality | None) -> Locality | None:
+    if m.chained and prev is not None and prev.locality is not None \
+            and LEVEL_RANK[prev.level] < LEVEL_RANK[m.level]:
+        parent = prev.locality
+        if parent.level in ("province", "city"):  # 南京仙林街道: find the district below the city
+            below = _district_below(parent, m, g, draft)
+            parent = below or parent
+        return parent
+    if m.level == "estate":
+        return None  # an estate counts only inside a chain (城兴社区风格城事小区)
+    district = g.locality(m.district) if m.district else None
+    doc_district = _district_of(draft)
+    if district is None:
+        district = para_district or doc_district
+    if m.level == "community" and draft is not None and draft.level == "street" \
+            and doc_district == district:
+        return draft  # a community in an article about one street: under that street
+    return district
+
+
+def _district_below(city: Locality, m: Mention, g: gaz.Gazetteer, draft: Locality | None) -> Locality | None:
+    if m.district and g.is_within(m.district, city.adcode):
+        return g.locality(m.district)
+    doc_district = _district_of(draft)
+    if doc_district is not None and g.is_within(doc_district.adcode, city.adcode):
+        return doc_district
+    return None
+
+
+def _district_of(loc: Locality | None) -> Locality | None:
+    for node in (loc.lineage() if loc else [])[::-1]:
+        if node.level == "district":
+            return node
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _sub_locality_cached(name: str, level: str, parent: Locality) -> Locality:
+    return Locality(name, level, "", parent, parent.latitude, parent.longitude, True)
+
+
+def _sub_locality(m: Mention, parent: Locality) -> Locality:
+    """Streets and below carry their district's coordinates, marked approximate."""
+    return _sub_locality_cached(m.text, m.level, parent)
+
+
+# ---- step 3: document locality and scope -------------------------------------------------
+
+
+def _weights(mentions: list[Mention], title: list[Mention], first_para: int) -> Counter:
+    """Mentions counted for each place and its ancestors; the title (a separate line, or the
+    body's first paragraph when the title is part of the body) and lead count extra."""
+    weights: Counter = Counter()
+    for m in mentions + title:
+        if m.locality is None:
+            continue
+        w = 1 + (TITLE_WEIGHT if m.sentence < 0 else 0) + (LEAD_WEIGHT if m.paragraph == first_para else 0)
+        for node in m.locality.lineage():
+            weights[node] += w
+    return weights
+
+
+def document_locality(mentions: list[Mention], title: list[Mention], first_para: int) -> Locality | None:
+    """The deepest place that holds at least half its parent's weight, from the top down.
+
+    仙林街道 in an article about 仙林街道 (20 of 栖霞区's 22 mentions); 鄞州区 in one that
+    names five of its streets once each.
+    """
+    weights = _weights(mentions, title, first_para)
+    roots = [loc for loc in weights if loc.parent is None and loc.level == "province"]
+    if not roots:
+        roots = [loc for loc in weights if loc.parent is None]
+    if not roots:
+        return None
+    node = max(roots, key=lambda loc: weights[loc])
+    while True:
+        children = [loc for loc in weights if loc.parent == node]
+        if not children:
+            return node
+        best = max(children, key=lambda loc: weights[loc])
+        if weights[best] < DOMINANCE * weights[node] or sum(weights[c] == weights[best] for c in children) > 1:
+            return node
+        node = best
+
+
+def _draft_document_locality(mentions: list[Mention], title: list[Mention], first_para: int) -> Locality | None:
+    """Before sub-units get parents: the document locality from admin names and listed streets."""
+    draft = []
+    g = gaz.load()
+    for m in mentions:
+        if m.candidates and len(m.candidates) == 1:
+            draft.append(replace(m, locality=g.locality(m.candidates[0])))
+        elif m.rule == RULE_KNOWN_SUB and m.level == "street":
+            draft.append(replace(m, locality=_sub_locality(m, g.locality(m.district))))
+    titles = [replace(m, locality=g.locality(m.candidates[0])) for m in title if len(m.candidates) == 1]
+    return document_locality(draft, titles, first_para)
+
+
+def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: Locality | None,
+                  g: gaz.Gazetteer) -> None:
+    """A chain sets the scope when it starts a clause (or follows 在/于) and lies in the
+    document's city; 在深圳举行的… in a Nanjing street's article is a venue, not a scope."""
+    lex = lexicon()
+    for chain in _chains(mentions):
+        head = chain[0]
+        sent = sentences[head.sentence]
+        if not _clause_start(sent.text, head.start - sent.start, sent, lex):
+            continue
+        last = chain[-1]
+        if _foreign(last.locality, doc_loc):
+            continue
+        last.scoping = True
+
+
+def _foreign(loc: Locality | None, doc_loc: Locality | None) -> bool:
+    if loc is None:
+        return True
+    if doc_loc is None or LEVEL_RANK[doc_loc.level] <= LEVEL_RANK["city"]:
+        return False
+    lineage = doc_loc.lineage()
+    if loc in lineage:
+        return False
+    city = next((n for n in lineage if n.level == "city"), lineage[0])
+    return city not in loc.lineage()

@@ -78,6 +78,9 @@ class Sentence(_AsDict):
     text: str
     paragraph: int  # index of the paragraph (line) it stands in
     tokens: tuple[Token, ...] = ()
+    # text with punctuation folded to one form, same length and offsets: "红色物业"，５个 → “红色物业”,5个.
+    # Rules match on norm; spans they find are spans of text.
+    norm: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class PlacedSpan(_AsDict):
     start: int
     end: int
     locality: Locality
+    rule: str = ""  # the pattern that found it: LOC-ADMIN, LS-STREET, ...
 
 
 @dataclass

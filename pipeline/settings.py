@@ -25,6 +25,8 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are refused, not read into memory
     cache_dir: Path = field(default_factory=user_cache_dir)
     hanlp_home: str = field(default_factory=lambda: os.environ.get("HANLP_HOME", ""))
+    hanlp_tok: str = "COARSE_ELECTRA_SMALL_ZH"  # a HanLP pretrained name, or a model folder
+    hanlp_pos: str = "CTB9_POS_ELECTRA_SMALL"
     show_progress: bool = False
 
     def with_(self, **changes) -> "Settings":

@@ -21,6 +21,33 @@ CLOSE_QUOTES = set("”’」』")
 MAX_SENTENCE_CHARS = 600  # a runaway unbalanced quote must not swallow a paragraph
 
 
+# Full-width and variant punctuation folded to the forms the rules are written for, one
+# character for one so that offsets do not move.
+FOLD = str.maketrans({"，": ",", "：": ":", "；": ";", "（": "(", "）": ")", "！": "!", "？": "?",
+                      "％": "%", "＋": "+", "－": "-", "．": ".", "\u3000": " ", "「": "“", "」": "”",
+                      "『": "‘", "』": "’", "﹃": "“", "﹄": "”",
+                      **{chr(0xFF10 + i): str(i) for i in range(10)}})
+
+
+def fold(text: str) -> str:
+    """One form of punctuation, same length: straight quotes alternate into “ and ”.
+
+    >>> fold('以"红帆领航"品牌，建成５个驿站')
+    '以“红帆领航”品牌,建成5个驿站'
+    """
+    folded = text.translate(FOLD)
+    if '"' not in folded:
+        return folded
+    out, opening = [], True
+    for ch in folded:
+        if ch == '"':
+            out.append("“" if opening else "”")
+            opening = not opening
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 class TaggerUnavailable(RuntimeError):
     """The configured tagger cannot run here (models missing, package not installed)."""
 
@@ -143,85 +170,84 @@ def _quiet_jieba() -> None:
 
 
 class HanLPBackend:
-    """HanLP 2.x tokenisation and POS (CTB tags mapped to jieba's) from ``HANLP_HOME``.
+    """HanLP 2.x tokenisation and POS (CTB tags mapped to jieba's), from models already on disk.
 
-    HanLP downloads models on first use; here the models must already be in
-    ``HANLP_HOME``: we check before loading, because HanLP's loader waits on the
-    network for ~25 s before it fails.
+    ``tok_model``/``pos_model`` are HanLP pretrained names (``COARSE_ELECTRA_SMALL_ZH``)
+    resolved under ``HANLP_HOME`` the way HanLP resolves them, or model folders. HanLP
+    downloads a missing model on first use; we check first and fail at once, because
+    with no network its loader waits ~25 s before it fails.
     """
 
     name = "hanlp"
-    TOK_MODEL = "COARSE_ELECTRA_SMALL_ZH"
-    POS_MODEL = "CTB9_POS_ELECTRA_SMALL"
-    CTB_TO_JIEBA = {"NN": "n", "NR": "nr", "NT": "t", "VV": "v", "VA": "a", "CD": "m", "M": "q",
-                    "AD": "d", "P": "p", "PU": "x", "JJ": "a", "DEG": "uj", "DEC": "uj", "LC": "f",
-                    "PN": "r", "CC": "c", "OD": "m", "DT": "r"}
+    CTB_TO_JIEBA = {"NN": "n", "NR": "nr", "NT": "t", "VV": "v", "VA": "a", "VC": "v", "VE": "v", "CD": "m",
+                    "M": "q", "AD": "d", "P": "p", "PU": "x", "JJ": "a", "DEG": "uj", "DEC": "uj", "LC": "f",
+                    "PN": "r", "CC": "c", "CS": "c", "OD": "m", "DT": "r", "AS": "ul", "SP": "y", "ETC": "u",
+                    "NR-SHORT": "nr", "FW": "eng", "URL": "x", "BA": "p", "LB": "p", "SB": "p", "MSP": "u"}
 
-    def __init__(self, hanlp_home: str):
+    def __init__(self, tok_model: str, pos_model: str, hanlp_home: str = ""):
+        import os
+
+        if hanlp_home:
+            os.environ["HANLP_HOME"] = hanlp_home  # read by HanLP at import
         try:
-            import hanlp  # noqa: F401
+            import hanlp
         except ImportError as exc:
             raise TaggerUnavailable(
                 "the HanLP tagger needs the optional extra: pip install 'jingyan[hanlp]'") from exc
-        home = Path(hanlp_home) if hanlp_home else None
-        missing = hanlp_models_missing(home, (self.TOK_MODEL, self.POS_MODEL))
+        home = hanlp_home or os.environ.get("HANLP_HOME", "")
+        paths = {m: hanlp_model_path(m, home) for m in (tok_model, pos_model)}
+        missing = [m for m, p in paths.items() if p is None]
         if missing:
             raise TaggerUnavailable(
-                f"HanLP models not found in HANLP_HOME={home or '(unset)'}: missing {', '.join(missing)}. "
-                "Download them on a machine with internet access (python -c \"import hanlp; "
-                f"hanlp.load(hanlp.pretrained.tok.{self.TOK_MODEL})\"), then copy that HANLP_HOME here "
-                "and set HANLP_HOME to it.")
-        import os
-
-        import hanlp
-
-        os.environ["HANLP_HOME"] = str(home)
-        self._tok = hanlp.load(getattr(hanlp.pretrained.tok, self.TOK_MODEL))
-        self._pos = hanlp.load(getattr(hanlp.pretrained.pos, self.POS_MODEL))
+                f"HanLP models not found under HANLP_HOME={home or '(unset: ~/.hanlp)'}: {', '.join(missing)}. "
+                "On a machine with internet access run: python -c \"import hanlp; "
+                f"hanlp.load('{tok_model}'); hanlp.load('{pos_model}')\" "
+                "then copy its HANLP_HOME folder (and the Hugging Face cache its models use) here and set "
+                "HANLP_HOME to it, or pass model folders with --hanlp-tok and --hanlp-pos.")
+        self._tok = hanlp.load(paths[tok_model])
+        self._pos = hanlp.load(paths[pos_model])
 
     def tokenize(self, text: str) -> list[tuple[str, str]]:
-        words = self._tok(text)
-        tags = self._pos(words)
+        words = [w for w in self._tok(text) if w]
+        tags = self._pos(words) if words else []
         return [(w, self.CTB_TO_JIEBA.get(t, "n")) for w, t in zip(words, tags)]
 
 
-def hanlp_models_missing(home: Path | None, names: tuple[str, ...]) -> list[str]:
-    """Which of HanLP's pretrained models have no unpacked folder under ``home``.
+def hanlp_model_path(identifier: str, home: str = "") -> str | None:
+    """Where HanLP would find this model on disk, or None when it would have to download it.
 
-    HanLP unpacks a model ``…/close_tok_pku_electra_small_20210111_…zip`` into a
-    folder of the same stem under ``$HANLP_HOME``; we look for any folder whose name
-    contains the model's identifying stem.
+    >>> hanlp_model_path("/nonexistent/model")  # neither a folder nor a known name
     """
-    if home is None or not home.is_dir():
-        return list(names)
-    try:
-        import hanlp
-        urls = {n: getattr(getattr(hanlp.pretrained, "tok"), n, None) or getattr(hanlp.pretrained.pos, n, "")
-                for n in names}
-    except Exception:
-        urls = {n: n for n in names}
-    folders = [p.name for p in home.rglob("*") if p.is_dir()]
-    missing = []
-    for name, url in urls.items():
-        stem = Path(str(url)).name.split(".zip")[0] if url else name.lower()
-        if not any(stem and stem in folder for folder in folders):
-            missing.append(name)
-    return missing
+    if Path(identifier).is_dir():
+        return identifier
+    import hanlp
+    from hanlp.utils.io_util import path_from_url, split_if_compressed
+
+    url = None
+    for group in (hanlp.pretrained.tok, hanlp.pretrained.pos):
+        url = url or getattr(group, identifier, None)
+    url = url or hanlp.pretrained.ALL.get(identifier)
+    if not url or not str(url).startswith("http"):
+        return None
+    kwargs = {"save_dir": home} if home else {}
+    realpath, _ = split_if_compressed(path_from_url(url.split("#")[0], **kwargs))
+    return realpath if Path(realpath).is_dir() else None
 
 
 @functools.lru_cache(maxsize=4)
-def _backend(tagger: str, dictionaries: tuple[Path, ...], cache_dir: Path, hanlp_home: str) -> Backend:
+def _backend(tagger: str, dictionaries: tuple[Path, ...], cache_dir: Path, hanlp: tuple[str, str, str]) -> Backend:
     # One loaded backend per process and configuration: loading jieba's tables takes ~1 s.
     if tagger == "jieba":
         return JiebaBackend(dictionaries, cache_dir / "jieba")
     if tagger == "hanlp":
-        return HanLPBackend(hanlp_home)
+        return HanLPBackend(*hanlp)
     raise TaggerUnavailable(f"unknown tagger {tagger!r}: choose jieba or hanlp")
 
 
 def backend_for(settings: Settings) -> Backend:
     dicts = tuple(settings.dictionaries) + annotation_dictionaries(settings.annotations_dir)
-    return _backend(settings.tagger, dicts, settings.cache_dir, settings.hanlp_home)
+    return _backend(settings.tagger, dicts, settings.cache_dir,
+                    (settings.hanlp_tok, settings.hanlp_pos, settings.hanlp_home))
 
 
 def annotation_dictionaries(folder: Path) -> tuple[Path, ...]:
@@ -245,9 +271,15 @@ class _SpacyTokenizer:
     def __call__(self, text: str):
         from spacy.tokens import Doc
 
-        pairs = [(w, t) for w, t in self.backend.tokenize(text) if w] or [(text, "x")]
+        folded = fold(text)
+        pairs, pos = [], 0
+        for word, word_tag in self.backend.tokenize(folded):
+            if word:  # the Doc keeps the original characters; the tags come from the folded text
+                pairs.append((text[pos:pos + len(word)], word_tag))
+                pos += len(word)
+        pairs = pairs or [(text, "x")]
         words = [w for w, _ in pairs]
-        bounds = split_sentences(text)
+        bounds = split_sentences(folded)
         starts = {s for s, _ in bounds}
         sent_starts, pos = [], 0
         for w in words:
@@ -257,6 +289,7 @@ class _SpacyTokenizer:
                   sent_starts=sent_starts)
         doc.user_data["pairs"] = pairs
         doc.user_data["sentences"] = bounds
+        doc.user_data["norm"] = folded
         return doc
 
 
@@ -284,11 +317,12 @@ def tag(document: Document, settings: Settings) -> Tagged:
             tokens.append(Token(pos, pos + len(word), word, word_tag))
             pos += len(word)
         ti = 0
+        norm = doc.user_data.pop("norm")
         for s_start, s_end in doc.user_data.pop("sentences"):
-            s_start, s_end = s_start + p_start, s_end + p_start
             first = ti
-            while ti < len(tokens) and tokens[ti].start < s_end:
+            while ti < len(tokens) and tokens[ti].start < s_end + p_start:
                 ti += 1
-            sentences.append(Sentence(s_start, s_end, document.text[s_start:s_end], index, tuple(tokens[first:ti])))
+            sentences.append(Sentence(s_start + p_start, s_end + p_start, document.text[s_start + p_start:s_end + p_start],
+                                      index, tuple(tokens[first:ti]), norm[s_start:s_end]))
         docs.append(doc)
     return Tagged(document, sentences, docs)

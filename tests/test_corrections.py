@@ -295,7 +295,8 @@ def test_round_trip_through_label_studio_and_the_flow(tmp_path, prefect_harness)
     (corpus / "article.txt").write_text(text, encoding="utf-8")
     db, folder = tmp_path / "c.db", tmp_path / "annotations"
     settings = Settings(annotations_dir=folder)
-    run([corpus], db, settings)
+    first_run = run([corpus], db, settings)
+    assert first_run["failed"] == 0, first_run["errors"]
 
     tasks = json.loads(export_tasks(db, tmp_path / "ls", annotations_dir=folder)[0].read_text(encoding="utf-8"))
     task = tasks[0]

@@ -125,6 +125,8 @@ CASES = [
      "300户左右", 300, "户", "approx", "居民", ""),
     ("累计开展志愿服务活动2.3万场次,服务时长超过10万小时。",
      "超过10万小时", 100000, "小时", "more_than", "服务时长", ""),
+    # 到会率 is one word once the domain dictionary says so
+    ("下应街道海创社区开设数字化党建平台,党员主题党日到会率达100%。", "100%", 100, "%", "", "党员主题党日到会率", ""),
 ]
 
 
@@ -194,7 +196,7 @@ def test_chinese_numerals_are_flagged(sentence, figure, value, unit):
 
 
 @pytest.mark.parametrize("sentence", [
-    "一是三级网格连点成面。",  # 一是: an enumerator
+    "一是加强组织建设,二是完善服务体系。",  # 一是, 二是: enumerators
     "坚持全区上下一盘棋。",
     "在抗疫一线建立临时党组织。",
     "统一思想,形成合力。",
@@ -222,7 +224,6 @@ def test_offsets_and_sentence_spans():
     # gold subjects the rules do not reach yet
     ("新一届业委会9名委员中有7名党员。", "9名", "业委会委员"),
     ("全区13个街道、120个社区党群阵地全部实质化运行。", "120个", "社区"),
-    ("下应街道海创社区开设数字化党建平台,党员主题党日到会率达100%。", "100%", "党员主题党日到会率"),
 ])
 @pytest.mark.xfail(reason="known error: subject needs more than the local noun run (ellipsis, tokenisation)",
                    strict=True)

@@ -142,6 +142,14 @@ def test_html_date_from_markup_and_declared_charset(tmp_path):
     assert (doc.encoding, doc.published) == ("gb18030", "2021-03-02")
 
 
+def test_html_labels_in_inline_elements_and_xml_declaration(tmp_path):
+    page = '<?xml version="1.0" encoding="utf-8"?>\n' + PAGE.format(charset="utf-8").replace(
+        '<div class="info">发布时间:2021年04月06日 来源:示例日报 作者:张三</div>',
+        '<div class="info"><span>发布时间:</span><span>2021-04-06</span> <span>来源:</span><span>示例日报</span></div>')
+    doc = read_document(write(tmp_path, "page.xhtml.html", page), SETTINGS)
+    assert (doc.published, doc.publisher) == ("2021-04-06", "示例日报")
+
+
 def test_html_without_article_text_is_refused(tmp_path):
     path = write(tmp_path, "empty.html", "<html><head><title>空</title></head><body></body></html>")
     with pytest.raises(IngestError, match="no article text"):

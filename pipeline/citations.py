@@ -1,0 +1,234 @@
+"""A figure from the catalogue, cited: exact quote, source, date, place in the text.
+
+The quote is checked before it is given: the stored text must still hash to the
+document's sha256, the fact's span must still be its text, its sentence must still
+contain it, and a source file still on disk must still be the file that was read.
+Anything else raises :class:`CitationError` with the reason: a flagged source, never
+a wrong quote.
+
+    >>> cite("outputs/catalogue.db", "a1b6b5d1e80d3a8c").as_gbt7714()
+    '鼓楼区: 党建共同体聚合力 治理新格局添动力[N]. 中国城市报, 2021-04-06(27).'
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .corrections import sentence_bounds
+
+# For the catalogue's views: VIEWS["citations"] = CITATIONS_VIEW_SQL. ``line`` is the
+# 1-based line of the text the figure stands on (newlines before it + 1).
+CITATIONS_VIEW_SQL = """
+    select f.id as fact_id, f.document_id,
+           coalesce(nullif(f.sentence, ''), f.text) as quote,
+           f.text as figure, f.value, f.unit, f.subject, f.source as fact_source,
+           d.title, d.publisher, d.published, d.author, d.edition,
+           coalesce(nullif(d.url, ''), d.path) as source, d.url, d.path, d.sha256,
+           f.start, f.end, f.sentence_start, f.sentence_end,
+           length(substr(d.text, 1, f.start)) - length(replace(substr(d.text, 1, f.start), char(10), '')) + 1 as line
+    from facts f join documents d on d.id = f.document_id"""
+
+NEWSPAPER = re.compile(r"报$|日报|晚报|时报|城市报")
+EDITION_NUMBER = re.compile(r"(\d+)")
+QUALIFIER_WORDS = {"approx": "约", "more_than": "多于", "less_than": "少于", "at_least": "至少"}
+
+
+class CitationError(Exception):
+    """The figure cannot be cited as stored: no such fact, or its source no longer says it."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    fact_id: str
+    quote: str  # the sentence, verbatim from the source text
+    figure: str  # the fact's text: 895个
+    value: float | None
+    unit: str
+    subject: str
+    qualifier: str
+    title: str
+    publisher: str
+    published: str
+    author: str
+    url: str
+    path: str
+    edition: str
+    paragraph: int  # 1-based, counting the non-blank lines of the body
+    start: int  # character range of the figure in the text, [start, end)
+    end: int
+    sentence_start: int
+    sentence_end: int
+    sha256: str
+    source_file_checked: bool  # the file at ``path`` was found and is the one catalogued
+
+    # -- formats ----------------------------------------------------------------------------
+    def _quoted(self) -> str:
+        q = self.quote.strip()
+        return f"「{q}」" if ("“" in q or "”" in q) else f"“{q}”"
+
+    def _figure(self) -> str:
+        """895个（网格党支部：895个）; 20多所（高等院校：多于20所）."""
+        amount = f"{QUALIFIER_WORDS.get(self.qualifier, '')}{_number(self.value)}{self.unit}" \
+            if self.value is not None else ""
+        detail = "：".join(b for b in (self.subject, amount) if b)
+        return f"{self.figure}（{detail}）" if detail else self.figure
+
+    def locator(self) -> str:
+        return f"第{self.paragraph}段，字符 {self.start}–{self.end}"
+
+    def as_text(self) -> str:
+        """The quote, the figure and the reference, for pasting into a report."""
+        return "\n".join([self._quoted(), f"数据：{self._figure()}", f"出处：{self.as_gbt7714()} {self.locator()}。"])
+
+    def kind(self) -> str:
+        if self.edition or NEWSPAPER.search(self.publisher or ""):
+            return "newspaper"
+        return "online" if self.url else "file"
+
+    def as_gbt7714(self, cited: str | None = None) -> str:
+        """GB/T 7714-2015: ``作者. 题名[N]. 报纸名, 出版日期(版次).`` or ``[EB/OL]. (发布日期)[引用日期]. URL.``"""
+        cited = cited or time.strftime("%Y-%m-%d")
+        author = f"{self.author}. " if self.author else ""
+        title = self.title or Path(self.path).name
+        kind = self.kind()
+        if kind == "newspaper":
+            edition = EDITION_NUMBER.search(self.edition or "")
+            where = ", ".join(x for x in (self.publisher, self.published) if x)
+            ref = f"{author}{title}[N{'/OL' if self.url else ''}]. {where}"
+            ref += f"({edition.group(1)})" if edition else ""
+            return ref + (f"[{cited}]. {self.url}." if self.url else ".")
+        if kind == "online":
+            who = author or (f"{self.publisher}. " if self.publisher else "")
+            date = f"({self.published})" if self.published else ""
+            return f"{who}{title}[EB/OL]. {date}[{cited}]. {self.url}."
+        who = author or (f"{self.publisher}. " if self.publisher else "")
+        date = f", {self.published}" if self.published else ""
+        return f"{who}{title}[Z]. {self.path}{date}."
+
+    def as_csl_json(self) -> dict:
+        """A CSL-JSON item; the quote and character range in ``note`` and ``custom``."""
+        kind = self.kind()
+        item = {"id": self.fact_id,
+                "type": {"newspaper": "article-newspaper", "online": "webpage"}.get(kind, "document"),
+                "title": self.title or Path(self.path).name}
+        if self.publisher:
+            item["container-title" if kind == "newspaper" else "publisher"] = self.publisher
+        parts = _date_parts(self.published)
+        if parts:
+            item["issued"] = {"date-parts": [parts]}
+        if self.author:
+            item["author"] = [{"literal": a} for a in re.split(r"[、,，;；\s]+", self.author) if a]
+        if self.url:
+            item["URL"] = self.url
+            item["accessed"] = {"date-parts": [[int(x) for x in time.strftime("%Y-%m-%d").split("-")]]}
+        if self.edition:
+            item["section"] = self.edition
+            edition = EDITION_NUMBER.search(self.edition)
+            if edition:
+                item["page"] = edition.group(1)
+        item["note"] = f"{self._quoted()}（{self.locator()}）"
+        item["custom"] = {"quote": self.quote, "figure": self.figure, "start": self.start, "end": self.end,
+                          "paragraph": self.paragraph, "sha256": self.sha256, "path": self.path}
+        return item
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "locator": self.locator(), "gbt7714": self.as_gbt7714()}
+
+
+def _number(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _date_parts(date: str) -> list[int]:
+    m = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", date or "")
+    return [int(x) for x in m.groups() if x] if m else []
+
+
+def paragraph_number(text: str, body_spans: list, pos: int) -> int:
+    """1-based index of the non-blank body line holding ``pos`` (the tagger's paragraphs)."""
+    spans = body_spans or [(0, len(text))]
+    count = 0
+    for span_start, span_end in spans:
+        line_start = span_start
+        for line in text[span_start:span_end].split("\n"):
+            line_end = line_start + len(line)
+            if line.strip():
+                count += 1
+                if line_start <= pos <= line_end:
+                    return count
+            line_start = line_end + 1
+    return count or 1
+
+
+def _source_file_state(paths: list[str], file_sha: str) -> tuple[bool, str]:
+    """(a file on disk is the catalogued one, reason when every file found differs)."""
+    found = []
+    for p in paths:
+        path = Path(p)
+        if path.is_file():
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            if sha == file_sha:
+                return True, ""
+            found.append(p)
+    if found:
+        return False, f"source file changed since it was catalogued: {', '.join(found)}"
+    return False, ""
+
+
+def cite(db: Path, fact_id: str) -> Citation:
+    """The citation of fact ``fact_id`` in catalogue ``db``, checked against its source."""
+    db = Path(db)
+    if not db.exists():
+        raise CitationError(f"no catalogue at {db}")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        fact = conn.execute("select * from facts where id = ?", [fact_id]).fetchone()
+        if fact is None:
+            raise CitationError(f"no fact {fact_id!r} in {db}")
+        doc = conn.execute("select * from documents where id = ?", [fact["document_id"]]).fetchone()
+        if doc is None:
+            raise CitationError(f"fact {fact_id}: its document {fact['document_id']} is not in {db}")
+        fact, doc = dict(fact), dict(doc)
+    finally:
+        conn.close()
+    return _checked(fact, doc)
+
+
+def _checked(fact: dict, doc: dict) -> Citation:
+    text, fid = doc["text"] or "", fact["id"]
+    actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if actual != doc["sha256"]:
+        raise CitationError(f"fact {fid}: the stored text of {doc['source_name']} no longer hashes to its sha256 "
+                            f"({actual[:12]}… ≠ {doc['sha256'][:12]}…): source changed, not cited")
+    start, end = fact["start"], fact["end"]
+    if text[start:end] != fact["text"]:
+        raise CitationError(f"fact {fid}: text[{start}:{end}] is {text[start:end]!r}, not the figure "
+                            f"{fact['text']!r}: not cited")
+    s_start, s_end = fact.get("sentence_start") or 0, fact.get("sentence_end") or 0
+    if s_end <= s_start:
+        s_start, s_end = sentence_bounds(text, start, end)
+    quote = text[s_start:s_end]
+    if not (s_start <= start and end <= s_end) or fact["text"] not in quote:
+        raise CitationError(f"fact {fid}: its sentence {s_start}–{s_end} does not contain {fact['text']!r}: not cited")
+    if fact.get("sentence") and fact["sentence"] != quote:
+        raise CitationError(f"fact {fid}: the stored sentence is no longer text[{s_start}:{s_end}]: not cited")
+    paths = json.loads(doc.get("paths") or "[]") or [doc.get("path") or ""]
+    checked, reason = _source_file_state([p for p in paths if p], doc.get("file_sha256") or "")
+    if reason:
+        raise CitationError(f"fact {fid}: {reason}; re-run the catalogue before citing")
+    spans = json.loads(doc.get("body_spans") or "[]")
+    return Citation(
+        fact_id=fid, quote=quote, figure=fact["text"], value=fact.get("value"), unit=fact.get("unit") or "",
+        subject=fact.get("subject") or "", qualifier=fact.get("qualifier") or "", title=doc.get("title") or "", publisher=doc.get("publisher") or "",
+        published=doc.get("published") or "", author=doc.get("author") or "", url=doc.get("url") or "",
+        path=doc.get("path") or "", edition=doc.get("edition") or "",
+        paragraph=paragraph_number(text, [tuple(s) for s in spans], start), start=start, end=end,
+        sentence_start=s_start, sentence_end=s_end, sha256=doc["sha256"], source_file_checked=checked)

@@ -1,0 +1,141 @@
+"""Title, publisher, date, edition, byline, issuer and original title of a web copy.
+
+Read only from what the page says, never guessed: the furniture lines that
+``furniture.classify`` found (stamps, bylines, labels) and the headline line::
+
+    中国城市报 2021年04月06日 星期二   → publisher 中国城市报, published 2021-04-06
+    第27版:全域党建·南京市             → edition 第27版
+    ■中共南昌市委组织部               → issuer 中共南昌市委组织部
+    (龚捷)                          → author 龚捷
+    (原稿题:《践行…》)                → original_title 践行…
+
+Patterns are data (``data/metadata_patterns.tsv``), each with an id; ``Metadata.rules``
+says which rule gave each field. A field the text does not state stays empty.
+
+Title: the headline line (``F-HEADLINE`` in furniture). When the copy prints no
+headline but names the article's original title (原稿题), the title is that original
+title (rule ``M-TITLE-ORIGINAL``): it is the article's own title as the text states
+it, not a guess; ``original_title`` keeps it too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .furniture import Line, _read_tsv
+from .settings import DATA_DIR
+
+# Furniture lines that state nothing about this article: a copyright year is not a
+# publication date, a jump note's 第1版 is not this article's edition.
+SKIP_RULES = frozenset({"F-COPYRIGHT", "F-JUMP", "F-NAV", "F-BREADCRUMB", "F-BREADCRUMB-HOME",
+                        "F-CAPTION-MARK", "F-PHOTO-CREDIT", "F-SOCIAL", "F-LINK-LABEL", "F-LINK-TARGET",
+                        "F-CALL-TO-ACTION", "F-TAIL-SHORT", "F-HEAD-SHORT", "F-REPEATED-TITLE"})
+DATE_PARTS = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+# The author must not be read from the line that named the issuing body: (鼓楼区委).
+ROLE_WORDS = frozenset({"记者", "本报记者", "特约记者", "通讯员", "本报通讯员", "实习生", "见习记者", "摄影"})
+FIELD_ORDER = ("published", "publisher", "edition", "original_title", "issuer", "author")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str = ""
+    publisher: str = ""
+    published: str = ""  # ISO date
+    author: str = ""
+    edition: str = ""
+    issuer: str = ""
+    original_title: str = ""
+    url: str = ""
+    rules: dict = field(default_factory=dict, compare=False)  # field → rule id
+
+    def merged(self, other: "Metadata") -> "Metadata":
+        """Fields of self, gaps filled from other."""
+        values = {f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self) if f.name != "rules"}
+        rules = {**other.rules, **self.rules}
+        rules = {k: v for k, v in rules.items() if values.get(k)}
+        return Metadata(**values, rules=rules)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    field: str
+    scope: str  # label or layout
+    regex: re.Pattern
+
+
+@functools.lru_cache(maxsize=None)
+def rules(data_dir: Path = DATA_DIR) -> tuple[Rule, ...]:
+    return tuple(Rule(r[0], r[1], r[2], re.compile(r[3])) for r in _read_tsv(data_dir / "metadata_patterns.tsv"))
+
+
+def iso_date(raw: str) -> str:
+    """``2021年04月06日`` → ``2021-04-06``; "" when it is no real calendar date.
+
+    >>> iso_date("2021年4月6日"), iso_date("2021-04-14"), iso_date("2021-13-40")
+    ('2021-04-06', '2021-04-14', '')
+    """
+    m = DATE_PARTS.search(raw)
+    if not m:
+        return ""
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return ""
+
+
+def _clean(field_name: str, raw: str) -> str:
+    value = re.sub(r"\s+", " ", raw).strip()
+    if field_name == "published":
+        return iso_date(value)
+    if field_name == "edition":
+        return f"第{value}版"
+    if field_name == "author":  # 张三 通讯员 李四 → 张三、李四
+        names = [w for w in re.split(r"[\s,,、]+", value) if w and w not in ROLE_WORDS]
+        return "、".join(names)
+    return value
+
+
+def read_metadata(lines: list[Line], scopes: tuple[str, ...] = ("label", "layout"),
+                  data_dir: Path = DATA_DIR) -> Metadata:
+    """Metadata stated in the furniture lines (and the headline) of a classified text.
+
+    ``scopes=("label",)`` reads only labelled values (来源:…, 发布时间:…): safe on the
+    whole text of an HTML page, whose sidebars carry other articles' dates.
+    """
+    candidates = [l for l in lines if l.furniture and l.rule not in SKIP_RULES]
+    values: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for name in FIELD_ORDER:
+        for rule in rules(data_dir):
+            if rule.field != name or rule.scope not in scopes:
+                continue
+            for line in candidates:
+                if name == "author" and used.get("issuer") == line.index:
+                    continue
+                m = rule.regex.search(line.text)
+                value = _clean(name, m["v"]) if m else ""
+                if value:
+                    values[name], values[f"rule:{name}"], used[name] = value, rule.id, line.index
+                    break
+            if name in values:
+                break
+    # the headline is known only from where it stands: a layout reading
+    title, title_rule = (headline(lines) if "layout" in scopes else ""), "F-HEADLINE"
+    if not title and values.get("original_title"):
+        title, title_rule = values["original_title"], "M-TITLE-ORIGINAL"
+    if title:
+        values["title"], values["rule:title"] = title, title_rule
+    found = {k: v for k, v in values.items() if not k.startswith("rule:")}
+    return Metadata(**found, rules={k[5:]: v for k, v in values.items() if k.startswith("rule:")})
+
+
+def headline(lines: list[Line]) -> str:
+    """The text of the headline line, a Markdown ``#`` taken off: ``# 鼓楼区经验`` → ``鼓楼区经验``."""
+    for line in lines:
+        if line.headline:
+            return re.sub(r"^#+\s*", "", line.text)
+    return ""

@@ -1,0 +1,104 @@
+"""The catalogue writer: atomic per document, idempotent, ids from content."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from pipeline.catalogue import Catalogue
+from pipeline.records import Document, Extraction, Fact, Locality, Mechanism, stable_id
+
+TEXT = "南京市鼓楼区全区共建立网格党支部895个,推行“红色网格”。"
+
+
+def document(text: str = TEXT, name: str = "a.txt") -> Document:
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return Document(source_name=name, path=f"/in/{name}", sha256=sha, file_sha256=sha, text=text,
+                    body_spans=((0, len(text)),))
+
+
+def extraction(doc: Document) -> Extraction:
+    city = Locality("南京市", "city", "320100", Locality("江苏省", "province", "320000"), 32.06, 118.8)
+    district = Locality("鼓楼区", "district", "320106", city, 32.07, 118.77)
+    if "895个" not in doc.text:
+        return Extraction(doc, document_locality=district)
+    start = doc.text.index("895个")
+    fact = Fact(start, start + 4, "895个", 895, "个", subject="网格党支部", sentence_start=0,
+                sentence_end=len(doc.text), locality=district, rule="test")
+    m_start = doc.text.index("红色网格")
+    mech = Mechanism(m_start, m_start + 4, "红色网格", "brand", locality=district, rule="test")
+    return Extraction(doc, [fact], [mech], document_locality=district)
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    with Catalogue(tmp_path / "c.db") as cat:
+        yield cat
+
+
+def counts(cat) -> dict:
+    return {t: cat.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities")}
+
+
+def test_write_twice_gives_the_same_rows(catalogue):
+    catalogue.write(extraction(document()), "run1")
+    first = counts(catalogue)
+    catalogue.write(extraction(document()), "run2")
+    assert counts(catalogue) == first == {"documents": 1, "facts": 1, "mechanisms": 1, "practices": 1,
+                                          "localities": 3}
+
+
+def test_ids_derive_from_content(catalogue):
+    doc = document()
+    catalogue.write(extraction(doc), "run1")
+    fact_id = catalogue.db.execute("select id from facts").fetchone()[0]
+    assert fact_id == stable_id("fact", doc.sha256, TEXT.index("895个"), TEXT.index("895个") + 4)
+    assert catalogue.db["localities"].get("320106")["parent_id"] == "320100"
+
+
+def test_a_write_that_fails_midway_leaves_nothing(catalogue):
+    doc = document()
+    broken = extraction(doc)
+    # sqlite3 cannot store an object: the facts insert fails after the document row was written
+    broken.facts = [replace(broken.facts[0], value=object())]
+    with pytest.raises((sqlite3.Error, TypeError, ValueError)):
+        catalogue.write(broken, "run1")
+    assert counts(catalogue) == {"documents": 0, "facts": 0, "mechanisms": 0, "practices": 0, "localities": 0}
+
+
+def test_a_failed_rewrite_keeps_the_previous_version(catalogue):
+    doc = document()
+    catalogue.write(extraction(doc), "run1")
+    broken = extraction(doc)
+    broken.facts = [replace(broken.facts[0], value=object())]
+    with pytest.raises((sqlite3.Error, TypeError, ValueError)):
+        catalogue.write(broken, "run2")
+    assert catalogue.db.execute("select subject from facts").fetchall() == [("网格党支部",)]
+
+
+def test_same_file_elsewhere_adds_a_path(catalogue):
+    doc = document()
+    catalogue.write(extraction(doc), "run1")
+    catalogue.add_path(doc.id, "/elsewhere/a.txt")
+    catalogue.add_path(doc.id, "/elsewhere/a.txt")
+    import json
+    assert json.loads(catalogue.db["documents"].get(doc.id)["paths"]) == ["/in/a.txt", "/elsewhere/a.txt"]
+
+
+def test_practice_counts_and_views(catalogue):
+    catalogue.write(extraction(document()), "run1")
+    other = document("福建省福州市鼓楼区推行“红色网格”。", "b.txt")
+    ex = extraction(other)
+    fz = Locality("鼓楼区", "district", "350102", Locality("福州市", "city", "350100",
+                                                          Locality("福建省", "province", "350000")))
+    start = other.text.index("红色网格")
+    ex.facts = []
+    ex.mechanisms = [Mechanism(start, start + 4, "红色网格", "brand", locality=fz)]
+    catalogue.write(ex, "run1", practice_key=lambda n: n)
+    catalogue.refresh_practices()
+    row = catalogue.db.execute("select name, document_count, locality_count from practices").fetchone()
+    assert row == ("红色网格", 2, 2)
+    several = catalogue.db.execute("select name, localities from practices_in_several_localities").fetchall()
+    assert several == [("红色网格", 2)]

@@ -1,0 +1,423 @@
+"""The catalogue in Datasette: Chinese full-text search, metadata, canned queries, document view.
+
+A small catalogue is written through the Catalogue API from sentences written here, so
+nothing depends on how well the extractors do; real servers (``jingyan serve`` and plain
+``datasette``) are started on free ports and asked over HTTP.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipeline import fts
+from pipeline.catalogue import TABLES, VIEWS, Catalogue
+from pipeline.datasette_plugin import highlight
+from pipeline.records import Document, Extraction, Fact, Locality, Mechanism, PlacedSpan
+
+from .conftest import CORPUS, JINGYAN, free_port
+
+DATASETTE = str(Path(sys.executable).parent / "datasette")
+
+# -- a catalogue of three documents written here -------------------------------------------------
+JIANGSU = Locality("江苏省", "province", "320000", latitude=32.06, longitude=118.76)
+NANJING = Locality("南京市", "city", "320100", JIANGSU, 32.06, 118.80)
+GULOU = Locality("鼓楼区", "district", "320106", NANJING, 32.07, 118.77)
+NINGHAILU = Locality("宁海路街道", "street", "", GULOU, 32.06, 118.77)
+ZHEJIANG = Locality("浙江省", "province", "330000", latitude=30.27, longitude=120.15)
+HANGZHOU = Locality("杭州市", "city", "330100", ZHEJIANG, 30.27, 120.16)
+SHANGCHENG = Locality("上城区", "district", "330102", HANGZHOU, 30.24, 120.17)
+
+TEXTS = {
+    "a.txt": ("宁海路街道推行红色物业",
+              "宁海路街道推行红色物业，组织在职党员进小区参与治理。\n街道共建立网格党支部12个，覆盖全部小区。"),
+    "b.txt": ("上城区的红色物业",
+              "上城区推广红色物业模式，物业公司与社区党委联席议事。\n全区划分网格86个，每个网格配备网格员。"),
+    "c.txt": ("宁海路的志愿服务", "宁海路沿线开展志愿服务，居民踊跃参加。"),
+}
+
+
+def _document(name: str) -> Document:
+    title, text = TEXTS[name]
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return Document(source_name=name, path=f"tests/{name}", sha256=digest, file_sha256=digest, text=text,
+                    title=title, publisher="测试报", published="2024-05-01")
+
+
+def _span(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return start, start + len(needle)
+
+
+def _sentence(text: str, start: int) -> tuple[int, int]:
+    s = max(text.rfind("。", 0, start), text.rfind("\n", 0, start)) + 1
+    return s, text.index("。", start) + 1
+
+
+def _mechanism(doc: Document, name: str, kind: str, place: Locality) -> Mechanism:
+    start, end = _span(doc.text, name)
+    s, e = _sentence(doc.text, start)
+    return Mechanism(start, end, name, kind, sentence_start=s, sentence_end=e, locality=place, rule="TEST-M")
+
+
+def _fact(doc: Document, figure: str, value: float, unit: str, subject: str, place: Locality) -> Fact:
+    start, end = _span(doc.text, figure)
+    s, e = _sentence(doc.text, start)
+    return Fact(start, end, figure, value, unit, subject=subject, sentence_start=s, sentence_end=e,
+                locality=place, rule="TEST-F")
+
+
+def _place(doc: Document, name: str, place: Locality) -> PlacedSpan:
+    return PlacedSpan(*_span(doc.text, name), place)
+
+
+def build_catalogue(path: Path) -> dict[str, str]:
+    """Write the three documents; returns {file name: document id}."""
+    a, b, c = (_document(n) for n in TEXTS)
+    extractions = [
+        Extraction(a, facts=[_fact(a, "12个", 12, "个", "网格党支部", NINGHAILU)],
+                   mechanisms=[_mechanism(a, "红色物业", "brand", NINGHAILU)],
+                   places=[_place(a, "宁海路街道", NINGHAILU)], document_locality=NINGHAILU),
+        Extraction(b, facts=[_fact(b, "86个", 86, "个", "网格", SHANGCHENG)],
+                   mechanisms=[_mechanism(b, "红色物业", "brand", SHANGCHENG)],
+                   places=[_place(b, "上城区", SHANGCHENG)], document_locality=SHANGCHENG),
+        Extraction(c, places=[_place(c, "宁海路", NINGHAILU)], document_locality=NINGHAILU),
+    ]
+    with Catalogue(path) as catalogue:
+        run_id = catalogue.start_run(["tests"], {})
+        for extraction in extractions:
+            catalogue.write(extraction, run_id)
+        catalogue.refresh_practices()
+    return {d.source_name: d.id for d in (a, b, c)}
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("datasette") / "catalogue.db"
+    return path, build_catalogue(path)
+
+
+# -- servers ---------------------------------------------------------------------------------------
+def get(base: str, path: str, **params) -> tuple[int, str]:
+    url = base + urllib.parse.quote(path) + ("?" + urllib.parse.urlencode(params) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def get_json(base: str, path: str, **params):
+    status, body = get(base, path, **params)
+    assert status == 200, body[:500]
+    return json.loads(body)
+
+
+@contextlib.contextmanager
+def running(command: list[str], port: int, timeout: float = 30):
+    """A server process answering on 127.0.0.1:port; always terminated and waited for.
+
+    Its output goes to a file, not a pipe nobody reads: Datasette prints long tracebacks
+    for bad requests, and a full pipe would block the server.
+    """
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited {process.returncode}: {Path(log.name).read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"server did not answer within {timeout} s")
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def serve_command(db: Path, port: int) -> list[str]:
+    return [JINGYAN, "serve", "--db", str(db), "--port", str(port)]
+
+
+@pytest.fixture(scope="module")
+def server(catalogue):
+    db, ids = catalogue
+    port = free_port()
+    with running(serve_command(db, port), port) as (base, _):
+        yield base, db.stem, ids
+
+
+# -- the tokenizer ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("推行红色物业。", [("推行", 0, 6, 0), ("红色物业", 6, 18, 0), ("红色", 6, 12, 1), ("物业", 12, 18, 1)]),
+    ("网格党支部12个", [("网格党支部", 0, 15, 0), ("网格", 0, 6, 1), ("党支部", 6, 15, 1), ("支部", 9, 15, 1),
+                   ("12", 15, 17, 0), ("个", 17, 20, 0)]),
+    # full-width letters and digits fold to ASCII; offsets stay those of the original bytes
+    ("ＡＢ党员", [("ab", 0, 6, 0), ("党员", 6, 12, 0)]),
+    ("“1+3+N” 机制", [("1", 3, 4, 0), ("3", 5, 6, 0), ("n", 7, 8, 0), ("机制", 12, 18, 0)]),
+])
+def test_tokens_and_utf8_byte_offsets(text, expected):
+    assert list(fts.tokens(text)) == expected
+    raw = text.encode("utf-8")
+    for token, start, end, _ in fts.tokens(text):
+        assert raw[start:end].decode().translate(fts._FOLD).lower() == token
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("红色物业", ["红色物业"]),  # a query is not split into the words inside a word
+    ("宁海路 党员", ["宁海", "路", "党员"]),
+])
+def test_query_tokens(query, expected):
+    assert [t[0] for t in fts.tokens(query, query=True)] == expected
+
+
+def test_segmenter_cuts_exactly_as_jieba_without_hmm():
+    jieba = fts.load_jieba()
+    for path in sorted(CORPUS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert list(fts.segmenter().cut(text)) == list(jieba.cut(text, HMM=False)), path.name
+
+
+def test_highlight_marks_whole_words_at_the_right_bytes(catalogue):
+    db, ids = catalogue
+    conn = sqlite3.connect(db)
+    try:
+        fts.register(conn)
+        rows = conn.execute("select highlight(documents_fts, 1, '[', ']') from documents_fts "
+                            "where documents_fts match ? order by rowid", ["物业"]).fetchall()
+        marked = conn.execute("select highlight(documents_fts, 1, '[', ']') from documents_fts "
+                              "where documents_fts match ?", ["网格党支部"]).fetchone()[0]
+    finally:
+        conn.close()
+    # the whole word holding the match is marked: 物业 inside 红色物业 marks 红色物业
+    assert [r[0].split("\n")[0] for r in rows] == ["宁海路街道推行[红色物业]，组织在职党员进小区参与治理。",
+                                                   "上城区推广[红色物业]模式，[物业公司]与社区党委联席议事。"]
+    assert "共建立[网格党支部]12个" in marked
+
+
+def test_index_follows_updates_and_deletes(tmp_path):
+    db = tmp_path / "c.db"
+    build_catalogue(db)
+    with Catalogue(db) as cat:
+        cat.db.execute("update practices set name = '蓝色物业' where name = '红色物业'")
+        cat.db.execute("delete from facts where subject = '网格'")
+        count = cat.db.execute
+        assert count("select count(*) from practices_fts where practices_fts match '蓝色物业'").fetchone()[0] == 1
+        assert count("select count(*) from practices_fts where practices_fts match '红色物业'").fetchone()[0] == 0
+        assert count("select count(*) from facts_fts where facts_fts match '网格员'").fetchone()[0] == 0
+        cat.db.execute("insert into facts_fts(facts_fts, rank) values('integrity-check', 1)")
+
+
+def test_prepare_rebuilds_an_index_whose_definition_changed(tmp_path):
+    db = tmp_path / "c.db"
+    build_catalogue(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    fts.register(conn)
+    conn.execute("drop trigger documents_au")  # as an older version might have left it
+    conn.close()
+    with Catalogue(db) as cat:
+        names = {r[0] for r in cat.db.execute("select name from sqlite_master where type = 'trigger'")}
+        assert {"documents_ai", "documents_ad", "documents_au"} <= names
+        assert cat.db.execute("select count(*) from documents_fts where documents_fts match '志愿服务'").fetchone()[0] == 1
+
+
+def test_process_exits_cleanly_with_connections_left_open(catalogue):
+    # Without fts.close_connections at exit, SQLite calls freed tokenizer callbacks during
+    # interpreter teardown and the process dies with SIGILL/SIGSEGV.
+    db, _ = catalogue
+    script = (
+        "import sqlite3, threading\n"
+        "from pipeline import fts\n"
+        f"conn = sqlite3.connect({str(db)!r}); fts.register(conn)\n"
+        "assert conn.execute(\"select count(*) from documents_fts where documents_fts match '物业'\").fetchone()[0] == 2\n"
+        "def other():\n"
+        f"    global kept; kept = sqlite3.connect({str(db)!r}, check_same_thread=False); fts.register(kept)\n"
+        "    kept.execute(\"select * from facts_fts where facts_fts match '网格'\").fetchall()\n"
+        "thread = threading.Thread(target=other); thread.start(); thread.join()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_highlight_pieces_do_not_overlap():
+    text = "宁海路街道推行红色物业模式"
+    spans = [{"start": 0, "end": 5, "kind": "place", "label": "宁海路街道", "id": "p"},
+             {"start": 7, "end": 11, "kind": "mechanism", "label": "红色物业", "id": "m"},
+             {"start": 9, "end": 11, "kind": "fact", "label": "物业", "id": "f"}]
+    pieces = highlight(text, spans)
+    assert "".join(p["text"] for p in pieces) == text
+    assert [(p["text"], p["kind"]) for p in pieces if p["kind"]] == [("宁海路街道", "place"), ("红色物业", "mechanism")]
+
+
+# -- searches over HTTP ----------------------------------------------------------------------------
+SEARCHES = [
+    # table, column shown, query, expected values of that column
+    ("practices", "name", "物业", {"红色物业"}),  # a two-character word inside a compound
+    ("practices", "name", "红色物业", {"红色物业"}),
+    ("mechanisms", "name", "物业", {"红色物业"}),
+    ("facts", "text", "网格", {"12个", "86个"}),  # 网格 in 网格党支部 and alone
+    ("facts", "text", "网格党支部", {"12个"}),
+    ("documents", "source_name", "物业", {"a.txt", "b.txt"}),
+    ("documents", "source_name", "网格", {"a.txt", "b.txt"}),
+    ("documents", "source_name", "红色物业", {"a.txt", "b.txt"}),
+    ("documents", "source_name", "宁海路 党员", {"a.txt"}),  # both words; c.txt has only 宁海路
+    ("documents", "source_name", "宁海路", {"a.txt", "c.txt"}),
+    ("documents", "source_name", "志愿服务", {"c.txt"}),
+    ("documents", "source_name", "物业公司", {"b.txt"}),
+    ("documents", "source_name", "蓝色物业", set()),
+]
+
+
+@pytest.mark.parametrize("table, column, query, expected", SEARCHES)
+def test_search_json_api(server, table, column, query, expected):
+    base, name, _ = server
+    rows = get_json(base, f"/{name}/{table}.json", _search=query, _shape="array", _col=column)
+    assert {r[column] for r in rows} == expected
+
+
+def test_search_box_is_shown_on_every_searchable_table(server):
+    base, name, _ = server
+    for table in fts.FTS_COLUMNS:
+        status, html = get(base, f"/{name}/{table}")
+        assert status == 200
+        assert 'name="_search"' in html, table
+
+
+# -- metadata and canned queries -------------------------------------------------------------------
+def test_metadata_describes_every_table_and_column(server):
+    base, name, _ = server
+    meta = get_json(base, "/-/metadata.json")
+    for key in ("title", "description_html", "source", "license"):
+        assert meta.get(key), key
+    tables = meta["databases"][name]["tables"]
+    for table, spec in TABLES.items():
+        assert tables[table]["description"], table
+        assert set(tables[table]["columns"]) == set(spec["columns"]), table
+    for view in VIEWS:
+        assert tables[view]["description"], view
+        columns = get_json(base, f"/{name}/{view}.json", _size=1)["columns"]
+        assert set(tables[view]["columns"]) == set(columns), view
+
+
+@pytest.mark.parametrize("table, facets", [
+    ("practices", {"kind", "category"}),
+    ("mechanisms", {"kind", "locality_id"}),
+    ("facts", {"unit", "locality_id"}),
+    ("localities", {"level"}),
+    ("practices_by_locality", {"locality", "level", "kind", "category"}),
+])
+def test_facets(server, table, facets):
+    base, name, _ = server
+    assert table not in get_json(base, "/-/metadata.json")["databases"][name]["queries"]  # not hidden by a query
+    data = get_json(base, f"/{name}/{table}.json")
+    assert facets <= set(data["facet_results"])
+
+
+def test_canned_practices_by_locality(server):
+    base, name, _ = server
+    rows = get_json(base, f"/{name}/practices_in_locality.json", locality="鼓楼区", _shape="array")
+    assert [(r["locality"], r["practice"]) for r in rows] == [("江苏省/南京市/鼓楼区/宁海路街道", "红色物业")]
+    assert rows[0]["latitude"] and rows[0]["longitude"]  # so datasette-cluster-map draws it
+    everywhere = get_json(base, f"/{name}/practices_in_locality.json", locality="", _shape="array")
+    assert len(everywhere) == 2
+
+
+def test_canned_figures_about_subject(server):
+    base, name, _ = server
+    rows = get_json(base, f"/{name}/figures_about_subject.json", subject="网格", _shape="array")
+    assert {(r["subject"], r["figure"], r["locality"]) for r in rows} == {
+        ("网格党支部", "12个", "江苏省/南京市/鼓楼区/宁海路街道"), ("网格", "86个", "浙江省/杭州市/上城区")}
+
+
+def test_canned_practices_in_several_localities(server):
+    base, name, _ = server
+    rows = get_json(base, f"/{name}/practices_shared_by_localities.json", _shape="array")
+    assert [(r["name"], r["localities"]) for r in rows] == [("红色物业", 2)]
+
+
+def test_canned_document_extractions_and_highlighted_view(server):
+    base, name, ids = server
+    rows = get_json(base, f"/{name}/document_extractions.json", document_id=ids["a.txt"], _shape="array")
+    assert [(r["kind"], r["text"]) for r in rows] == [("place", "宁海路街道"), ("practice", "红色物业"),
+                                                      ("figure", "12个")]
+    status, html = get(base, f"/{name}/document_extractions", document_id=ids["a.txt"])
+    assert status == 200 and f'href="/{name}/-/document/{ids["a.txt"]}"' in html
+    status, page = get(base, f"/{name}/-/document/{ids['a.txt']}")
+    assert status == 200
+    assert '<mark class="jy-mechanism"' in page and ">红色物业</mark>" in page
+    assert ">12个</mark>" in page and ">宁海路街道</mark>" in page
+    assert get(base, f"/{name}/-/document/nosuchdocument")[0] == 404
+
+
+def test_read_only(server):
+    base, name, _ = server
+    status, body = get(base, f"/{name}.json", sql="delete from practices")
+    assert status >= 400 or "error" in body
+    assert get_json(base, f"/{name}/practices.json", _shape="array")  # still there
+
+
+def test_map_plugin_is_loaded(server):
+    base, _, _ = server
+    names = {p["name"] for p in get_json(base, "/-/plugins.json")}
+    assert {"datasette-cluster-map", "jingyan"} <= names
+
+
+# -- plain datasette, plugin through the entry point -----------------------------------------------
+def test_plain_datasette_starts_and_searches(catalogue):
+    db, ids = catalogue
+    port = free_port()
+    with running([DATASETTE, str(db), "--port", str(port)], port) as (base, process):
+        rows = get_json(base, f"/{db.stem}/practices.json", _search="物业", _shape="array", _col="name")
+        assert {r["name"] for r in rows} == {"红色物业"}
+        rows = get_json(base, f"/{db.stem}/documents.json", _search="宁海路 党员", _shape="array", _col="source_name")
+        assert [r["source_name"] for r in rows] == ["a.txt"]
+        assert get(base, f"/{db.stem}/-/document/{ids['a.txt']}")[0] == 200
+        process.terminate()
+        # uvicorn exits 0 or by re-raising SIGTERM; a crash closing the tokenizer would be SIGSEGV/SIGABRT
+        assert process.wait(timeout=15) in (0, -15)
+
+
+def test_serve_stops_cleanly(catalogue):
+    db, _ = catalogue
+    port = free_port()
+    with running(serve_command(db, port), port) as (base, process):
+        assert get_json(base, f"/{db.stem}/facts.json", _search="网格", _shape="array")
+        process.terminate()
+        assert process.wait(timeout=15) in (0, -15)
+
+
+def test_sqlite3_reads_plain_tables_without_the_tokenizer(catalogue):
+    db, _ = catalogue
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("select count(*) from documents").fetchone()[0] == 3
+        with pytest.raises(sqlite3.OperationalError, match="no such tokenizer"):
+            conn.execute("select * from documents_fts where documents_fts match '物业'").fetchall()
+    finally:
+        conn.close()

@@ -1,0 +1,135 @@
+"""The tagging stage: jieba (private tokenizer, domain dictionary) or HanLP, as spaCy Docs."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.records import Document
+from pipeline.settings import Settings
+from pipeline.tagging import TaggerUnavailable, backend_for, split_sentences, tag
+
+
+def document(text: str) -> Document:
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return Document("t.txt", "t.txt", sha, sha, text, body_spans=((0, len(text)),))
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("近年来,南京市鼓楼区开展“将军讲党史”活动。首场邀请朱文泉将军。",
+     ["近年来,南京市鼓楼区开展“将军讲党史”活动。", "首场邀请朱文泉将军。"]),
+    # a full stop inside quotes does not end the sentence; the closing quote goes with it
+    ("他说:“要把服务送到家门口。”随后召开会议。", ["他说:“要把服务送到家门口。”", "随后召开会议。"]),
+    ("真的吗?是的!好。", ["真的吗?", "是的!", "好。"]),
+    ("没有句号的标题行", ["没有句号的标题行"]),
+    ("末尾省略……接着说。", ["末尾省略……接着说。"]),
+])
+def test_sentence_splitting(text, sentences):
+    assert [text[s:e] for s, e in split_sentences(text)] == sentences
+
+
+@pytest.mark.parametrize("text, folded", [
+    ('以"红帆领航"品牌，建成５个驿站', "以“红帆领航”品牌,建成5个驿站"),
+    ('"大工委"、"大党委"', "“大工委”、“大党委”"),
+    ("「红色物业」（试行）：占比７８％", "“红色物业”(试行):占比78%"),
+    ("已是“标准”引号,不变", "已是“标准”引号,不变"),
+])
+def test_fold_gives_one_form_of_punctuation_without_moving_offsets(text, folded):
+    from pipeline.tagging import fold
+
+    assert fold(text) == folded and len(fold(text)) == len(text)
+
+
+def test_sentences_carry_the_folded_view_of_their_own_text():
+    text = '推行"红色物业"。建成５个驿站！'
+    tagged = tag(document(text), Settings())
+    assert [(s.text, s.norm) for s in tagged.sentences] == [('推行"红色物业"。', "推行“红色物业”。"),
+                                                           ("建成５个驿站！", "建成5个驿站!")]
+    assert "".join(t.text for t in tagged.sentences[0].tokens) == '推行"红色物业"。'
+
+
+def test_body_sentences_tokens_and_docs_share_offsets():
+    text = "返回目录\n  南京市鼓楼区建立网格党支部895个。推行“红色物业”。\n(下转B2版)\n"
+    doc = document(text)
+    body = doc.text.index("南京市")
+    end = doc.text.index("\n(下转")
+    doc = Document(doc.source_name, doc.path, doc.sha256, doc.file_sha256, text, body_spans=((body, end),))
+    tagged = tag(doc, Settings())
+    assert [s.text for s in tagged.sentences] == ["南京市鼓楼区建立网格党支部895个。", "推行“红色物业”。"]
+    for sentence in tagged.sentences:
+        assert "".join(t.text for t in sentence.tokens) == sentence.text
+        for token in sentence.tokens:
+            assert text[token.start:token.end] == token.text
+    spacy_doc = tagged.docs[0]
+    assert spacy_doc.user_data["offset"] == body
+    assert [s.text for s in spacy_doc.sents] == [s.text for s in tagged.sentences]
+    assert any(t.text == "网格党支部" and t.tag_.startswith("n") for t in spacy_doc)
+
+
+def test_domain_dictionary_keeps_terms_whole():
+    tagged = tag(document("推动“红色物业”和兼职网格员制度。"), Settings())
+    words = [t.text for t in tagged.sentences[0].tokens]
+    assert "红色物业" in words and "兼职网格员" in words
+
+
+def test_annotators_dictionary_is_loaded(tmp_path):
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    (annotations / "places.dict.txt").write_text("风格城事小区 1000 ns\n", encoding="utf-8")
+    settings = Settings(annotations_dir=annotations)
+    tagged = tag(document("风格城事小区完成换届。"), settings)
+    assert tagged.sentences[0].tokens[0].text == "风格城事小区"
+    assert tagged.sentences[0].tokens[0].pos == "ns"
+
+
+def test_jiebas_global_tokenizer_is_never_used():
+    import jieba
+
+    tag(document("网格党支部895个。"), Settings())
+    assert not jieba.dt.initialized
+
+
+def test_jieba_cache_lives_in_the_user_cache(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    tag(document("党建引领基层治理。"), settings)
+    assert list((tmp_path / "cache" / "jieba").glob("*.cache"))
+
+
+def test_unknown_tagger_is_a_clear_error():
+    with pytest.raises(TaggerUnavailable, match="unknown tagger"):
+        backend_for(Settings(tagger="ltp"))
+
+
+hanlp = pytest.importorskip("hanlp", reason="the HanLP extra is not installed")
+
+
+def test_hanlp_without_models_fails_at_once_saying_how_to_get_them(tmp_path):
+    started = time.perf_counter()
+    with pytest.raises(TaggerUnavailable, match="HANLP_HOME") as err:
+        backend_for(Settings(tagger="hanlp", hanlp_home=str(tmp_path / "empty-hanlp-home")))
+    assert time.perf_counter() - started < 10  # HanLP's own loader would wait ~25 s on the network
+    assert "COARSE_ELECTRA_SMALL_ZH" in str(err.value) and "hanlp.load" in str(err.value)
+
+
+def save_tiny_models(folder: Path) -> tuple[str, str]:
+    tok, pos = folder / "tok", folder / "pos"
+    tok.mkdir(parents=True)
+    pos.mkdir(parents=True)
+    (tok / "config.json").write_text(json.dumps({"classpath": "tests.hanlp_tiny.WordListTokenizer"}))
+    (tok / "words.txt").write_text("南京市\n鼓楼区\n建立\n网格党支部\n个\n895\n", encoding="utf-8")
+    (pos / "config.json").write_text(json.dumps({"classpath": "tests.hanlp_tiny.WordListTagger"}))
+    (pos / "tags.txt").write_text("南京市\tNR\n鼓楼区\tNR\n建立\tVV\n895\tCD\n个\tM\n。\tPU\n", encoding="utf-8")
+    return str(tok), str(pos)
+
+
+def test_hanlp_backend_loads_models_through_hanlp_and_maps_tags(tmp_path):
+    tok, pos = save_tiny_models(tmp_path / "models")
+    settings = Settings(tagger="hanlp", hanlp_tok=tok, hanlp_pos=pos, hanlp_home=str(tmp_path / "home"))
+    tagged = tag(document("南京市鼓楼区建立网格党支部895个。"), settings)
+    tokens = [(t.text, t.pos) for t in tagged.sentences[0].tokens]
+    assert tokens == [("南京市", "nr"), ("鼓楼区", "nr"), ("建立", "v"), ("网格党支部", "n"), ("895", "m"),
+                      ("个", "q"), ("。", "x")]
+    assert [t.tag_ for t in tagged.docs[0]] == [p for _, p in tokens]
