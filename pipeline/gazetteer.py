@@ -82,6 +82,7 @@ class Gazetteer:
             if code in regions and alias and alias != regions[code].name and len(alias) >= 2:
                 self.by_alias.setdefault(alias, []).append(code)
         self.max_name = max((len(n) for n in list(self.by_name) + list(self.by_alias)), default=0)
+        self.names_and_aliases = frozenset(n for n in list(self.by_name) + list(self.by_alias) if len(n) >= 2)
         self._tree = tree_text
         self._blocks = blocks or {}
 

@@ -198,6 +198,8 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer) -> list[Mention]:
 
 
 def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str]):
+    if text[i:i + 2] not in _prefixes(g.names_and_aliases):
+        return None
     for length in range(min(g.max_name, len(text) - i), 1, -1):
         piece = text[i:i + length]
         if piece in g.by_name:
@@ -272,11 +274,12 @@ def sub_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[tup
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
     known = _known_subunits(g, *districts)
+    prefixes = _prefixes(frozenset(known))
     starts, _, _ = _token_bounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
     for k in range(len(text)):
-        if base + k not in starts or _covered(base + k, base + k + 1, found + out):
+        if text[k:k + 2] not in prefixes or base + k not in starts or _covered(base + k, base + k + 1, found + out):
             continue
         for length in range(min(12, len(text) - k), 2, -1):
             hit = known.get(text[k:k + length])
@@ -300,15 +303,14 @@ def _renamed_suffix(rest: str, unit: gaz.SubUnit) -> int:
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _known_subunits(g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str, ...]) -> dict:
     """{name: (district adcode, SubUnit)} for names ending in a suffix rule (街道, 社区…).
 
     Districts the text names win; a name listed under two unnamed districts of the city is
     left to the suffix patterns (the text does not say which district it is)."""
-    suffixes = tuple(s.suffix for s in lexicon().suffixes if s.mode == "lone") + ("村",)
-
     def listed(code: str):
-        return ((n, u) for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes))
+        return _listed_subunits(g, code)
 
     out: dict = {}
     for code in named:
@@ -321,6 +323,19 @@ def _known_subunits(g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str,
                 extra.setdefault(name, []).append((code, unit))
     out.update({n: hits[0] for n, hits in extra.items() if len({c for c, _ in hits}) == 1})
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _listed_subunits(g: gaz.Gazetteer, code: str) -> tuple:
+    """A district's listed streets and communities whose names end in a lone suffix rule."""
+    suffixes = tuple(s.suffix for s in lexicon().suffixes if s.mode == "lone") + ("村",)
+    return tuple((n, u) for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes))
+
+
+@functools.lru_cache(maxsize=64)
+def _prefixes(names: frozenset[str]) -> frozenset[str]:
+    """First two characters of each name: most positions in a sentence start none of them."""
+    return frozenset(n[:2] for n in names)
 
 
 def _pattern_subs(sent: Sentence, si: int, found: list[Mention]) -> list[Mention]:

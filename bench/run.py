@@ -1,0 +1,132 @@
+"""Whole-run benchmark: documents/s, chars/s, peak RSS, ratio to bare jieba.lcut, re-run and
+incremental cost, and Datasette search latency, for corpora of N documents.
+
+    python bench/run.py                 # N = 100 and 1000
+    python bench/run.py 100 1000 10000  # as in bench/RESULTS.md
+    python bench/run.py 1000 --workers 2
+
+Each N gets a fresh catalogue. Results are printed and written to bench/out/results_N.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+JINGYAN = str(Path(sys.executable).parent / "jingyan")
+sys.path.insert(0, str(REPO))
+
+from bench.generate import generate, make_document, seed_paragraphs, districts  # noqa: E402
+
+
+def lcut_seconds(folder: Path) -> tuple[float, int]:
+    """Bare jieba.lcut over every file's text (a private tokenizer, dictionary loaded first)."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    chars, started = 0, time.perf_counter()
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        chars += len(text)
+        tokenizer.lcut(text)
+    return time.perf_counter() - started, chars
+
+
+def timed_run(folder: Path, db: Path, extra: list[str]) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run([JINGYAN, "run", str(folder), "--db", str(db), "--no-progress", *extra],
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"jingyan run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    conn = sqlite3.connect(db)
+    flow_seconds = conn.execute("select seconds from runs order by started desc limit 1").fetchone()[0]
+    conn.close()
+    return {"wall_s": round(wall, 2), "flow_s": flow_seconds,
+            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1)}
+
+
+def search_p95(db: Path, queries: list[str], rounds: int = 20) -> float | None:
+    """p95 latency (ms) of Datasette's full-text search on the documents table."""
+    port = 8700 + os.getpid() % 200
+    server = subprocess.Popen([JINGYAN, "serve", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/{db.stem}/documents.json?_shape=objects&_col=id&_search="
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + urllib.parse.quote("网格"), timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            return None
+        latencies = []
+        for _ in range(rounds):
+            for q in queries:
+                started = time.perf_counter()
+                urllib.request.urlopen(base + urllib.parse.quote(q), timeout=30).read()
+                latencies.append((time.perf_counter() - started) * 1000)
+        return round(statistics.quantiles(latencies, n=20)[18], 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def bench(n: int, workers: int) -> dict:
+    folder = generate(n, OUT / f"corpus_{n}")
+    db = OUT / f"bench_{n}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    lcut_s, chars = lcut_seconds(folder)
+    first = timed_run(folder, db, extra)
+    again = timed_run(folder, db, extra)
+    # ten new documents into the catalogue of n
+    more = OUT / f"corpus_{n}_plus10"
+    shutil.rmtree(more, ignore_errors=True)
+    shutil.copytree(folder, more)
+    import random
+    rng = random.Random(n)
+    paras, places = seed_paragraphs(), districts()
+    for i in range(10):
+        (more / f"extra{i:02d}.txt").write_text(make_document(10 ** 6 + i, paras, places, rng), encoding="utf-8")
+    plus10 = timed_run(more, db, extra)
+    shutil.rmtree(more, ignore_errors=True)
+    p95 = search_p95(db, ["物业", "网格", "红色物业", "宁海路 党员", "党建引领"])
+    result = {
+        "documents": n, "chars": chars, "workers": workers,
+        "first_run": first, "rerun_unchanged": again, "add_10_documents": plus10,
+        "documents_per_s": round(n / first["flow_s"], 1), "chars_per_s": round(chars / first["flow_s"]),
+        "lcut_s": round(lcut_s, 2), "ratio_to_lcut": round(first["flow_s"] / lcut_s, 2),
+        "rerun_share_of_first": round(again["flow_s"] / first["flow_s"], 4),
+        "search_p95_ms": p95,
+    }
+    (OUT / f"results_{n}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for size in args.sizes:
+        bench(size, args.workers)
