@@ -1,5 +1,8 @@
 """The only module that writes SQLite: schema, idempotent writes, views.
 
+Never VACUUM a catalogue: its tables have no INTEGER PRIMARY KEY, so VACUUM may
+renumber rowids under the full-text indexes (content= tables keyed by rowid).
+
 Every document is written in one transaction (its row, facts, mechanisms, places), so
 a run killed at any moment leaves whole documents or none. Ids derive from content
 (document sha256 + span), so a re-run upserts the same rows instead of adding new ones.
@@ -22,31 +25,36 @@ from .records import Extraction, Locality, stable_id
 SCHEMA_VERSION = 1
 
 TABLES: dict[str, dict] = {
+    # text and body_spans last: a query touching a column after them reads through every text
     "documents": dict(columns={
         "id": str, "source_name": str, "path": str, "paths": str, "sha256": str, "file_sha256": str,
-        "encoding": str, "text": str, "title": str, "publisher": str, "published": str, "author": str,
-        "url": str, "edition": str, "issuer": str, "original_title": str, "body_spans": str,
+        "encoding": str, "title": str, "publisher": str, "published": str, "author": str,
+        "url": str, "edition": str, "issuer": str, "original_title": str,
         "body_fingerprint": str, "locality_id": str, "chars": int, "pipeline_version": str, "run_id": str,
-        "processed_at": str}, pk="id"),
+        "processed_at": str, "text": str, "body_spans": str}, pk="id",
+        foreign_keys=[("locality_id", "localities", "id")]),
     "facts": dict(columns={
         "id": str, "document_id": str, "start": int, "end": int, "text": str, "value": float,
         "value_max": float, "unit": str, "qualifier": str, "subject": str, "time": str, "change_from": float,
         "chinese_numeral": int, "locality_id": str, "sentence": str, "sentence_start": int,
-        "sentence_end": int, "rule": str, "source": str}, pk="id", foreign_keys=[("document_id", "documents", "id")]),
+        "sentence_end": int, "rule": str, "source": str}, pk="id",
+        foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id")]),
     "mechanisms": dict(columns={
         "id": str, "document_id": str, "name": str, "kind": str, "start": int, "end": int, "definition": str,
         "definition_start": int, "components": str, "locality_id": str, "practice_id": str, "sentence": str,
         "sentence_start": int, "sentence_end": int, "rule": str, "source": str},
-        pk="id", foreign_keys=[("document_id", "documents", "id")]),
+        pk="id", foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id"),
+                               ("practice_id", "practices", "id")]),
     "practices": dict(columns={
         "id": str, "name": str, "kind": str, "category": str, "document_count": int, "locality_count": int,
         "mention_count": int}, pk="id"),
     "localities": dict(columns={
         "id": str, "name": str, "level": str, "parent_id": str, "adcode": str, "latitude": float,
-        "longitude": float, "approximate": int, "path": str}, pk="id"),
+        "longitude": float, "approximate": int, "path": str}, pk="id",
+        foreign_keys=[("parent_id", "localities", "id")]),
     "locality_mentions": dict(columns={
         "id": str, "document_id": str, "locality_id": str, "start": int, "end": int, "name": str, "rule": str},
-        pk="id"),
+        pk="id", foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id")]),
     "runs": dict(columns={
         "id": str, "started": str, "finished": str, "status": str, "inputs": str, "seen": int,
         "processed": int, "skipped": int, "failed": int, "facts": int, "mechanisms": int, "seconds": float,
@@ -116,7 +124,11 @@ class Catalogue:
 
     # -- schema ---------------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
-        for name, spec in TABLES.items():
+        # referenced tables first: sqlite-utils checks a foreign key's table exists
+        order = ["localities", "practices", "documents"] + [t for t in TABLES if t not in
+                                                             ("localities", "practices", "documents")]
+        for name in order:
+            spec = TABLES[name]
             self.db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec.get("foreign_keys"),
                                  if_not_exists=True)
             table = self.db[name]

@@ -19,6 +19,9 @@ SETTINGS = {
     "default_page_size": 50,
     "sql_time_limit_ms": 3000,  # a figure query over 10,000 documents may scan facts
     "facet_time_limit_ms": 500,
+    # Suggesting facets runs a query per column on every table page: on 10,000 documents that
+    # is over a second per search. Facets are configured in the metadata instead.
+    "suggest_facets": False,
     "allow_download": False,  # the catalogue is served read-only; take a copy with `cp` instead
 }
 

@@ -220,8 +220,10 @@ def _make_c_tokenizer():
     def xdelete(tokenizer):
         return None
 
+    # error=1: a Python exception becomes SQLITE_ERROR, so a write fails instead of silently
+    # leaving a row out of the index.
     @ffi.callback("int(Fts5Tokenizer *, void *, int, const char *, int, "
-                  "int(void*, int, const char *, int, int, int))")
+                  "int(void*, int, const char *, int, int, int))", error=1)
     def xtokenize(tokenizer, ctx, flags, p_text, n_text, x_token):
         if n_text <= 0:
             return SQLITE_OK

@@ -145,3 +145,20 @@ def test_every_command_is_documented_in_the_readme():
 
     missing = [c for c in walk(main, "jingyan") if c not in readme]
     assert not missing, f"commands not in README.md: {missing}"
+
+
+def test_batches_run_on_an_existing_dask_cluster(tmp_path, seed_catalogue):
+    """--dask-address: workers in other processes tag and extract; the catalogue is the same."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        db = tmp_path / "c.db"
+        result = run_cli("run", str(CORPUS), "--db", str(db), "--no-progress", "--batch-size", "2",
+                         "--dask-address", cluster.scheduler_address)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = "select (select count(*) from documents), (select count(*) from facts), (select count(*) from mechanisms)"
+    ref = sqlite3.connect(seed_catalogue)
+    expected = ref.execute(table).fetchone()
+    ref.close()
+    assert sqlite3.connect(db).execute(table).fetchone() == expected
