@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -24,8 +25,8 @@ ARABIC_DIGIT = re.compile(r"[0-9０-９]")
 
 
 def normalise_name(name: str) -> str:
-    """“红色管家” 社区共治委员会 → 红色管家社区共治委员会"""
-    return QUOTES_AND_SPACES.sub("", name or "")
+    """“红色管家” 社区共治委员会 → 红色管家社区共治委员会; 院落长＋楼栋长 → 院落长+楼栋长 (NFKC)."""
+    return QUOTES_AND_SPACES.sub("", unicodedata.normalize("NFKC", name or ""))
 
 
 @dataclass

@@ -1,11 +1,17 @@
 """Tagged → [Mechanism]: the named practices of a report (“四步法”, “1+3+N”, 兼职委员制).
 
-Candidates are quoted phrases (with a head the text attaches: “13335”工作法) and a few
-unquoted name shapes (…制度 after 建立, …驿站 after 建设, 1+3+N). A quoted phrase is kept
-unless the stoplist or a general cue marks it as a metaphor, stock phrase or slogan:
+Every rule reads the norm text (``norm_text``: each sentence's ``Sentence.norm``, punctuation
+folded, same offsets), so ``"红色物业"``, ``「红色物业」`` and ``“红色物业”`` read alike; names,
+definitions and parts are then cut from Document.text at the same offsets.
+
+Candidates are quoted phrases (with a head the text attaches: “13335”工作法), unquoted
+name shapes (…制度 after 建立; a specific modifier + a practice head: 红棉驿站, 银发志愿服务队,
+老杨工作法; 码上办; formulas 1+3+N, 院落长+楼栋长+单元长). A quoted phrase is kept unless the
+stoplist or a general cue marks it as a metaphor, stock phrase, slogan, quotation or problem:
 ``畅通基层治理的“神经末梢”`` (的“X” closing a clause), ``“共建、共治、共享”的社会治理格局``
-(a slogan before 格局), ``“体检”`` (one everyday word). All lexicons, cues and patterns are
-data (``data/mechanism_*.json|tsv``), each with the rule id that every record carries.
+(a slogan before 格局), ``“体检”`` (one everyday word), ``“党员站出来,大家就跟上来。”`` (a
+sentence), ``“有事找不到人、有人管不了事”`` (a negated predicate). All lexicons, cues and
+patterns are data (``data/mechanism_*.json|tsv``), each with the rule id that every record carries.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from pathlib import Path
 
 from .records import Mechanism, Sentence, Token
 from .settings import DATA_DIR, Settings
-from .tagging import Tagged
+from .tagging import Tagged, fold
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
 CJK = r"\u4e00-\u9fff"
@@ -81,6 +87,43 @@ def _general_words() -> frozenset[str]:
             return frozenset(line.split(b" ", 1)[0].decode("utf-8") for line in fh)
     except Exception:  # pragma: no cover - jieba missing or unreadable
         return frozenset()
+
+
+# ---------------------------------------------------------------- norm text
+
+QUOTE_CHARS = "“”\"「」『』"
+
+
+def norm_text(tagged: Tagged) -> str:
+    """Document.text with each body sentence replaced by its ``norm``: same length and offsets.
+
+    Every rule matches on this string, so ``以"红帆领航"品牌，`` reads as ``以“红帆领航”品牌,``;
+    names and definitions are then cut from Document.text at the same offsets.
+    """
+    text = tagged.document.text
+    chars = list(text)
+    for s in tagged.sentences:
+        norm = s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end])
+        chars[s.start:s.end] = norm
+    return "".join(chars)
+
+
+def surface(text: str, start: int, end: int) -> str:
+    """The name as the source writes it, quotes dropped: ``"红色物业"`` → 红色物业."""
+    return re.sub(f"[{QUOTE_CHARS}]", "", text[start:end]).strip()
+
+
+def _surface_parts(parts: tuple[str, ...], ntext: str, text: str, start: int) -> tuple[str, ...]:
+    """Parts found in the norm text, cut from the source text at the same place, in order."""
+    out, pos = [], start
+    for part in parts:
+        i = ntext.find(part, pos)
+        if i < 0:
+            out.append(part)
+            continue
+        out.append(text[i:i + len(part)])
+        pos = i + len(part)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- names
@@ -155,6 +198,148 @@ def unquoted_candidates(text: str, start: int, end: int) -> list[Candidate]:
     return out
 
 
+def headed_candidates(ntext: str, sent: Sentence) -> list[Candidate]:
+    """Unquoted names made of a specific modifier and a practice head noun.
+
+    ``在每个社区建设红棉驿站`` → 红棉驿站; ``组建银发志愿服务队`` → 银发志愿服务队;
+    ``每个驿站`` and ``社区议事厅`` name nothing particular and give nothing.
+    """
+    cfg = rules()["headed"]
+    heads = sorted(cfg["heads"], key=lambda h: len(h["head"]), reverse=True)
+    pattern = "|".join(re.escape(h["head"]) for h in heads)
+    by_head = {h["head"]: h for h in heads}
+    tokens = [t for t in sent.tokens if t.text.strip()]
+    ends = {t.end for t in tokens}
+    out = []
+    for m in re.finditer(pattern, ntext[sent.start:sent.end]):
+        hs, he = sent.start + m.start(), sent.start + m.end()
+        head = by_head[m.group(0)]
+        if he not in ends or _inside_quote(ntext, hs):
+            continue
+        if len(head["head"]) == 1 and not any(t.start == hs and t.end == he for t in tokens):
+            continue  # 通 of 沟通, 云 of 白云: a one-character head must be a word of its own
+        if head.get("right") and not re.match(head["right"], ntext[he:sent.end]):
+            continue
+        mods = _modifier(ntext, tokens, hs, cfg)
+        if mods and head.get("no_verb_before") and mods[-1].pos.startswith("v"):
+            continue
+        if not mods or not _specific(mods, ntext, head.get("need", "specific"), cfg):
+            continue
+        s = mods[0].start
+        out.append(Candidate(s, he, ntext[s:he], s, he, False, "", cfg["id"] + "-" + head["id"]))
+    return out
+
+
+def _modifier(ntext: str, tokens: list[Token], head_start: int, cfg: dict) -> list[Token]:
+    """Nominal tokens right before a head, nearest last: 建设红棉驿站 → [红棉].
+
+    The walk stops at a verb of building (建设 is tagged vn), a determiner, a particle or a
+    punctuation mark; leading place names with an admin suffix (越秀区) are the locality,
+    not part of the name.
+    """
+    mods: list[Token] = []
+    # a token holding the head's start holds the end of the modifier too: 邻里客厅 as one word
+    inner = next((t for t in tokens if t.start < head_start < t.end), None)
+    if inner is not None:
+        mods.append(Token(inner.start, head_start, ntext[inner.start:head_start], "n"))
+    chars = sum(len(t.text) for t in mods)
+    for t in reversed([t for t in tokens if t.end <= head_start]):
+        if mods and t.end != mods[0].start or (not mods and t.end != head_start):
+            break
+        word = ntext[t.start:t.end]
+        if (word in cfg["stop_words"] or not any(t.pos.startswith(p) for p in cfg["modifier_pos"])
+                or chars + len(word) > cfg["max_modifier_chars"]):
+            break
+        mods.insert(0, Token(t.start, t.end, word, t.pos))
+        chars += len(word)
+    while mods and (_admin_place(mods[0]) or mods[0].pos.startswith("v")):
+        mods.pop(0)
+    return mods
+
+
+def _admin_place(t: Token) -> bool:
+    """越秀区, 金牛区, 幸福街道: a place with an administrative suffix."""
+    return t.pos == "ns" and t.text.endswith(tuple(rules()["headed"]["admin_suffixes"])) and len(t.text) > 2
+
+
+def _specific(mods: list[Token], ntext: str, need: str, cfg: dict) -> bool:
+    """Does the modifier single something out? 红棉 yes, 社区/居民/各类 no.
+
+    ``need`` is ``any`` (the head is itself a brand: 社区e家), ``specific`` (one word that is
+    not a generic facility word: 小哥驿站) or ``named`` (a proper or invented word, not in the
+    general dictionary: 根脉 in 红色根脉工程, not 党员先锋行动).
+    """
+    if need == "any":
+        return True
+    words = [t.text for t in mods]
+    if any(w in cfg["determiners"] for w in words):
+        return False
+    rest = [t for t in mods if t.text not in cfg["generic_modifiers"]]
+    if not rest or sum(len(t.text) for t in mods) < 2:
+        return False
+    if need == "specific":
+        return True
+    general = _general_words()
+    return any(t.pos in cfg["named_pos"] or (general and t.text not in general) for t in rest)
+
+
+def plus_candidates(ntext: str, sent: Sentence) -> list[Candidate]:
+    """Formulas of words joined by +, without quotes: ``建立院落长+楼栋长+单元长三级联动`` → 院落长+楼栋长+单元长.
+
+    The first and last parts are cut at token boundaries, no longer than their neighbour
+    part and a character, and never across a verb of building (建立, 形成).
+    """
+    cfg = rules()["plus_formula"]
+    tokens = [t for t in sent.tokens if t.text.strip()]
+    out = []
+    for m in re.finditer(r"[0-9A-Za-z\u4e00-\u9fff·]+(?:\+[0-9A-Za-z\u4e00-\u9fff·]+)+", ntext[sent.start:sent.end]):
+        start, end = sent.start + m.start(), sent.start + m.end()
+        parts = m.group(0).split("+")
+        if all(re.fullmatch(r"[0-9A-Za-z]+", p) for p in parts) or _inside_quote(ntext, start):
+            continue  # digits and letters alone: MU-FORMULA
+        first_start = _cut_left(ntext, tokens, start + len(parts[0]), len(parts[1]) + 1, cfg)
+        if first_start is None:
+            continue
+        # the last part is no longer than the one before it (once cut, when that is the first)
+        before_last = len(parts[-2]) if len(parts) > 2 else start + len(parts[0]) - first_start
+        last_end = _cut_right(ntext, tokens, end - len(parts[-1]), before_last + 1, cfg)
+        if last_end is None:
+            continue
+        if re.fullmatch(r"[0-9A-Za-z+]+", ntext[first_start:last_end]):
+            continue  # digits and letters once cut (走访3+5次): MU-FORMULA decides
+        out.append(Candidate(first_start, last_end, ntext[first_start:last_end], first_start, last_end,
+                             False, "", cfg["id"]))
+    return out
+
+
+def _cut_left(ntext: str, tokens: list[Token], end: int, limit: int, cfg: dict) -> int | None:
+    """Start of the first part, walking back whole tokens from the first +."""
+    start = end
+    for t in reversed([t for t in tokens if t.end <= end]):
+        word = ntext[t.start:t.end]
+        if t.end != start or word in cfg["stop_words"] or t.pos in cfg["stop_pos"] or end - t.start > limit:
+            break
+        if t.pos.startswith("v") and t.end != end:
+            break  # a verb ends a part (前台指挥+), but before the part it is the clause's: 采取前台指挥
+        start = t.start
+    if re.match(r"[0-9A-Za-z]", ntext[end - 1:end]):  # 1+党建: a digit part is whole
+        start = min(start, end - len(re.search(r"[0-9A-Za-z]+$", ntext[:end]).group(0)))
+    return start if end - start >= 1 and (end - start >= 2 or ntext[start].isascii()) else None
+
+
+def _cut_right(ntext: str, tokens: list[Token], start: int, limit: int, cfg: dict) -> int | None:
+    """End of the last part, walking forward whole tokens from the last +."""
+    end = start
+    for t in [t for t in tokens if t.start >= start]:
+        word = ntext[t.start:t.end]
+        if t.start != end or word in cfg["right_stop_words"] or t.pos in cfg["stop_pos"] or t.end - start > limit:
+            break
+        end = t.end
+    if re.match(r"[0-9A-Za-z]", ntext[start:start + 1]):
+        end = max(end, start + len(re.match(r"[0-9A-Za-z]+", ntext[start:]).group(0)))
+    return end if end - start >= 2 or ntext[start:end].isascii() and end > start else None
+
+
 def _generic_system(name: str, rule: dict) -> bool:
     """社区工作制度 names nothing particular: strip known generic tails and see what is left."""
     core = re.sub(r"(制度|制)$", "", name)
@@ -202,6 +387,9 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], settings: Settin
                 return pair["id"]
     if any(ch in core for ch in r["pronoun"]["chars"]):
         return r["pronoun"]["id"]
+    why = _quotation(core, text, c, tokens)
+    if why:
+        return why
     long = r["long_quote"]
     if any(ch in core for ch in long["bad_chars"]) or (len(core) > long["max_chars"] and "、" not in core):
         return long["id"]
@@ -247,6 +435,56 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], settings: Settin
                 before[-1].pos == "vn" and (len(before) < 2 or before[-2].text != "的")):
             return r["subjectless_predicate"]["id"]
     return ""
+
+
+def _quotation(core: str, text: str, c: Candidate, tokens: list[Token]) -> str:
+    """The id of the cue that marks a quote as a quotation, a problem or a title, or ''.
+
+    ``“党员站出来,大家就跟上来。”`` (a sentence), ``“有事找不到人、有人管不了事”`` (a problem),
+    ``《践行“新时代的群众路线”》`` (inside a title).
+    """
+    r = rules()
+    sq = r["sentence_quote"]
+    if any(ch in core for ch in sq["end_chars"]):
+        return sq["id"]
+    inside = _tokens_in(tokens, c.core_start, c.core_end)
+    if re.search("[,，]", core) and len(core) >= sq["min_chars"] and any(t.text in sq["spoken"] for t in inside):
+        return sq["id"]
+    ps = r["problem_statement"]
+    if not _numbered(core) and not _has_head(core) and any(_negated(item, ps) for item in _items(inside)):
+        return ps["id"]
+    line_start = text.rfind("\n", 0, c.core_start) + 1
+    before = text[line_start:c.core_start]
+    if before.count("《") > before.count("》") and "的" in core:
+        return r["title"]["id"]
+    return ""
+
+
+def _items(tokens: list[Token]) -> list[list[Token]]:
+    """Tokens split at 、 and commas: 有事找不到人、有人管不了事 → two items."""
+    items: list[list[Token]] = [[]]
+    for t in tokens:
+        if t.text in ("、", ",", "，"):
+            items.append([])
+        else:
+            items[-1].append(t)
+    return [i for i in items if i]
+
+
+def _negated(item: list[Token], ps: dict) -> bool:
+    """A negation whose scope runs to the end of the item: 难奏效, 找不到人, 管不了事, 办事不便.
+
+    不见面审批 (a head noun after the negated verb) and 未来社区 (未来 is a noun) are names.
+    """
+    last = len(item) - 1
+    for i, t in enumerate(item):
+        nominal = t.pos.startswith(("n", "t", "vn", "j", "m"))
+        if not nominal and t.text.startswith(tuple(ps["negators"])) and len(t.text) <= 3 and i >= last - 1:
+            return True
+        if t.pos.startswith(("v", "l")) and len(t.text) >= 3 and any(n in t.text[1:-1] for n in ps["inner"]):
+            if i == last or (i == last - 1 and len(item[last].text) == 1):
+                return True
+    return False
 
 
 def _clause_start(text: str, pos: int) -> int:
@@ -336,7 +574,8 @@ def find_definition(text: str, c: Candidate, sent: Sentence) -> tuple[str, int |
     # only a counted name is spelled out by the list before it, and the count must agree
     listed = (len(items) >= 2 and sum(map(len, items)) / len(items) >= cfg["before"]["min_item_chars"]
               and "“" not in before and _numbered(c.name) and (not want or want == len(items)))
-    if (len(before) >= cfg["before"]["min_chars"] and not before.endswith(("、", "”"))
+    # 推广老杨工作法和“五步议事法”: a name list ending in 和 explains nothing
+    if (len(before) >= cfg["before"]["min_chars"] and not before.endswith(("、", "”", "和", "及", "与"))
             and (listed or (before.endswith("的") and len(before) >= 8)
                  or (_numbered(c.name) and re.search("[和及与]", before)))):
         body = before[:-1] if before.endswith("的") else before
@@ -383,6 +622,9 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
         return tuple(p for p in name.split("、") if p), cfg["name_list"]["id"]
     if name.count("—") >= 2:
         return tuple(name.split("—")), cfg["chain"]["id"]
+    counted = _formula_parts(name, definition, cfg)
+    if counted:
+        return counted, cfg["formula_counts"]["id"]
     for source in (definition, after):
         if not source:
             continue
@@ -403,6 +645,96 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
             if pick:
                 return tuple(pick), cfg["id"]
     return (), ""
+
+
+def _abbreviation_parts(name: str, ntext: str, near: int) -> tuple[tuple[str, ...], str, tuple[int, int]]:
+    """The items a counted abbreviation stands for, from anywhere in the document, nearest first.
+
+    >>> _abbreviation_parts("三化", "以基层党建标准化、规范化、信息化建设为抓手", 0)[0]
+    ('标准化', '规范化', '信息化')
+    """
+    m = re.match(r"^([一二两三四五六七八九十])([\u4e00-\u9fff])$", name)
+    if not m or m.group(1) not in CN_DIGITS:
+        return (), "", (0, 0)
+    n, ch = CN_DIGITS[m.group(1)], m.group(2)
+    cfg = rules()["components"]["abbreviation"]
+    k = cfg["max_item_chars"]
+    item = rf"[\u4e00-\u9fff]{{0,{k - 1}}}"
+    ends = rf"(?:{item}{ch}、){{{n - 1}}}{item}{ch}(?![\u4e00-\u9fff]{{0,1}}、)"
+    starts = rf"(?<![\u4e00-\u9fff、]){ch}{item}(?:、{ch}{item}){{{n - 1}}}(?![、\u4e00-\u9fff]*、)"
+    best = None
+    for pattern in (ends, starts):
+        for found in re.finditer(pattern, ntext):
+            parts = found.group(0).split("、")
+            if len(parts) != n:
+                continue
+            if pattern is ends and len(parts[0]) > len(parts[1]):
+                # the first item swallowed words before the list: 基层党建标准化 → 标准化
+                cut = len(parts[0]) - len(parts[1])
+                parts[0] = parts[0][cut:]
+                span = (found.start() + cut, found.end())
+            else:
+                span = (found.start(), found.end())
+            if any(len(p) < 2 for p in parts):
+                continue
+            if best is None or abs(span[0] - near) < abs(best[1][0] - near):
+                best = (tuple(parts), span)
+    if best is None:
+        return (), "", (0, 0)
+    return best[0], cfg["id"], best[1]
+
+
+def _formula_parts(name: str, definition: str, cfg: dict) -> tuple[str, ...]:
+    """Parts of a digit formula, one count at a time, or () when any count is not met.
+
+    >>> _formula_parts("1+3+N", "在一级网格设立党委,下辖甲支部、乙支部、丙支部,设立若干个党小组", rules()["components"])
+    ('党委', '甲支部', '乙支部', '丙支部', '党小组')
+    """
+    if not re.fullmatch(r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+", name) or not definition:
+        return ()
+    fc = cfg["formula_counts"]
+    verbs = "|".join(map(re.escape, sorted(fc["object_verbs"], key=len, reverse=True)))
+    markers = "|".join(map(re.escape, fc["open_markers"]))
+    weak = "|".join(map(re.escape, fc["weak_markers"]))
+    clauses = [c for c in re.split(r"[,，;；。]", definition) if c]
+    parts: list[str] = []
+    i = 0
+    for count in name.split("+"):
+        found = None
+        while i < len(clauses) and found is None:
+            clause = clauses[i]
+            if count.isdigit() and int(count) == 1 and "、" not in clause:
+                m = re.search(rf"(?:{verbs})([^、]{{2,16}})$", clause)
+                found = [m.group(1)] if m else None
+            elif count.isdigit():
+                found = next((r for r in _runs(clause, cfg) if len(r) == int(count)), None)
+                if found:
+                    # what the clause says after the list may hold the next, open count: …等自选特色功能室
+                    rest = clause[clause.find(found[-1]) + len(found[-1]):]
+                    if rest and not rest.startswith("等" + count) and "、" not in rest:
+                        rest = ""
+                    clauses[i] = rest.split("、")[-1] if rest else ""
+                    parts += found
+                    break
+            else:
+                found = _open_part(clauses[i:], markers) or _open_part(clauses[i:], weak)
+                break
+            i += 1
+        if found is None:
+            return ()
+        if count.isdigit() and int(count) > 1:
+            continue
+        parts += found
+    return tuple(parts)
+
+
+def _open_part(clauses: list[str], markers: str) -> list[str] | None:
+    """The open count of a formula (N, X): what a clause ends with after 若干/多个: 设立若干个党小组 → 党小组."""
+    for clause in clauses:
+        m = re.search(rf"(?:{markers})([^、等]{{2,16}})$", clause)
+        if m:
+            return [m.group(1)]
+    return None
 
 
 def _runs(text: str, cfg: dict) -> list[list[str]]:
@@ -455,11 +787,11 @@ def _sentence_at(sentences: list[Sentence], pos: int) -> Sentence | None:
     return None
 
 
-def _candidates(tagged: Tagged) -> list[tuple[Candidate, Sentence]]:
-    text = tagged.document.text
+def _candidates(tagged: Tagged, ntext: str) -> list[tuple[Candidate, Sentence]]:
     out = []
     for sent in tagged.sentences:
-        cands = quoted_candidates(text, sent.start, sent.end) + unquoted_candidates(text, sent.start, sent.end)
+        cands = quoted_candidates(ntext, sent.start, sent.end) + unquoted_candidates(ntext, sent.start, sent.end)
+        cands += headed_candidates(ntext, sent) + plus_candidates(ntext, sent)
         out += [(c, sent) for c in cands]
     return sorted(out, key=lambda cs: cs[0].start)
 
@@ -468,36 +800,46 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> list[Mechanism]:
     """One Mechanism per named practice, at its first mention.
 
     ``深化“兼职委员”制度,将辖区内…`` → name 兼职委员制度, kind institution, definition 将辖区内….
+    Rules read the norm text (``深化"兼职委员"制度，将…`` reads the same); the strings come
+    from Document.text.
     """
     text = tagged.document.text
+    ntext = norm_text(tagged)
     tokens = [t for s in tagged.sentences for t in s.tokens]
     groups: dict[str, list[tuple[Candidate, Sentence]]] = {}
-    for c, sent in _candidates(tagged):
+    for c, sent in _candidates(tagged, ntext):
         groups.setdefault(practice_key(c.name), []).append((c, sent))
     # a quoted name and its suffixed form are one practice: “四治” and “四治”融合
     keys = sorted(groups, key=lambda k: groups[k][0][0].start)
     out = []
     for key in keys:
         mentions = groups[key]
-        verdicts = [reject_reason(c, text, tokens, settings) for c, _ in mentions]
+        verdicts = [reject_reason(c, ntext, tokens, settings) for c, _ in mentions]
         if any(v.startswith("MS-") for v in verdicts) or all(verdicts):
             continue
         first, sent = mentions[0]
         accepted = next(c for (c, _), v in zip(mentions, verdicts) if not v)
-        right = text[first.core_end + 1:first.core_end + 12] if first.quoted and not first.suffix else ""
+        right = ntext[first.core_end + 1:first.core_end + 12] if first.quoted and not first.suffix else ""
         kind, _ = kind_of(first.name, right)
         definition, dstart, drule = "", None, ""
-        comps: tuple[str, ...] = ()
-        crule = ""
         for c, s in mentions:
-            definition, dstart, drule = find_definition(text, c, s)
+            definition, dstart, drule = find_definition(ntext, c, s)
             if definition:
                 break
-        after = _list_after(text, first)
-        core = text[first.core_start:first.core_end] if first.quoted else ""
+        after = _list_after(ntext, first)
+        core = ntext[first.core_start:first.core_end] if first.quoted else ""
         comps, crule = components_of(first.name, definition, after, core)
+        if not comps:
+            comps, crule, span = _abbreviation_parts(core or first.name, ntext, first.start)
+            if comps and not definition:
+                definition, dstart, drule = ntext[span[0]:span[1]], span[0], crule
+        if comps:
+            source_start = min(x for x in (dstart, first.core_start, first.end) if x is not None)
+            comps = _surface_parts(comps, ntext, text, source_start)
+        if dstart is not None:
+            definition = text[dstart:dstart + len(definition)]
         rule = "+".join(x for x in (accepted.rule, drule, crule) if x)
-        out.append(Mechanism(start=first.start, end=first.end, name=first.name, kind=kind,
+        out.append(Mechanism(start=first.start, end=first.end, name=surface(text, first.start, first.end), kind=kind,
                              definition=definition, definition_start=dstart, components=comps,
                              sentence_start=sent.start, sentence_end=sent.end, rule=rule))
     return _digit_components(_drop_nested(out))
@@ -512,7 +854,7 @@ def _digit_components(mechs: list[Mechanism]) -> list[Mechanism]:
     rule = rules()["components"]["digit_formula"]["id"]
     out = []
     for m in mechs:
-        digits = re.match(r"^([1-9]{2,5})", m.name)
+        digits = re.match(r"^([1-9]{2,5})", unicodedata.normalize("NFKC", m.name))
         if m.kind == "formula" and digits and "+" not in m.name:
             want = [int(d) for d in digits.group(1)]
             parts: list[str] = []
@@ -546,10 +888,9 @@ def _drop_nested(mechs: list[Mechanism]) -> list[Mechanism]:
 
 def name_spans(tagged: Tagged, settings: Settings) -> list[tuple[int, int]]:
     """Spans of names whose digits are not figures (15分钟党群服务圈, 阳光8号), found or not."""
-    text = tagged.document.text
     spans = []
-    for c, _ in _candidates(tagged):
-        if re.search(r"[0-9０-９]", c.name):
+    for c, _ in _candidates(tagged, norm_text(tagged)):
+        if re.search(r"[0-9]", c.name):
             spans.append((c.start, c.end))
     return spans
 

@@ -34,10 +34,14 @@ def fold(text: str) -> str:
 
     >>> fold('以"红帆领航"品牌，建成５个驿站')
     '以“红帆领航”品牌,建成5个驿站'
+
+    With an odd number of straight quotes in the text, pairing restarts at every
+    sentence end, so one stray quote cannot flip every quote after it.
     """
     folded = text.translate(FOLD)
     if '"' not in folded:
         return folded
+    restart = folded.count('"') % 2 == 1
     out, opening = [], True
     for ch in folded:
         if ch == '"':
@@ -45,6 +49,8 @@ def fold(text: str) -> str:
             opening = not opening
         else:
             out.append(ch)
+            if restart and ch in SENTENCE_END:
+                opening = True
     return "".join(out)
 
 

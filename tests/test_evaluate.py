@@ -84,5 +84,10 @@ def test_rejections_are_not_gold(tmp_path):
     assert evaluate(gold, {"a.txt": TEXT}, [], []).total().facts.gold == 0
 
 
-def test_normalise_name():
-    assert normalise_name("“红色管家” 社区共治委员会") == "红色管家社区共治委员会"
+@pytest.mark.parametrize("name, normalised", [
+    ("“红色管家” 社区共治委员会", "红色管家社区共治委员会"),
+    ("院落长＋楼栋长＋单元长", "院落长+楼栋长+单元长"),
+    ("「阳光８号」", "阳光8号"),
+])
+def test_normalise_name(name, normalised):
+    assert normalise_name(name) == normalised

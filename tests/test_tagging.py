@@ -36,6 +36,8 @@ def test_sentence_splitting(text, sentences):
     ('"大工委"、"大党委"', "“大工委”、“大党委”"),
     ("「红色物业」（试行）：占比７８％", "“红色物业”(试行):占比78%"),
     ("已是“标准”引号,不变", "已是“标准”引号,不变"),
+    # a stray quote spoils only its own sentence
+    ('他说"好。推行"红色物业"。', "他说“好。推行“红色物业”。"),
 ])
 def test_fold_gives_one_form_of_punctuation_without_moving_offsets(text, folded):
     from pipeline.tagging import fold
