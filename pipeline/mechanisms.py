@@ -100,12 +100,14 @@ def norm_text(tagged: Tagged) -> str:
     Every rule matches on this string, so ``以"红帆领航"品牌，`` reads as ``以“红帆领航”品牌,``;
     names and definitions are then cut from Document.text at the same offsets.
     """
-    text = tagged.document.text
-    chars = list(text)
-    for s in tagged.sentences:
-        norm = s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end])
-        chars[s.start:s.end] = norm
-    return "".join(chars)
+    if "norm_text" not in tagged.memo:
+        text = tagged.document.text
+        chars = list(text)
+        for s in tagged.sentences:
+            norm = s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end])
+            chars[s.start:s.end] = norm
+        tagged.memo["norm_text"] = "".join(chars)
+    return tagged.memo["norm_text"]
 
 
 def surface(text: str, start: int, end: int) -> str:
@@ -788,12 +790,15 @@ def _sentence_at(sentences: list[Sentence], pos: int) -> Sentence | None:
 
 
 def _candidates(tagged: Tagged, ntext: str) -> list[tuple[Candidate, Sentence]]:
+    if "mechanism_candidates" in tagged.memo:
+        return tagged.memo["mechanism_candidates"]
     out = []
     for sent in tagged.sentences:
         cands = quoted_candidates(ntext, sent.start, sent.end) + unquoted_candidates(ntext, sent.start, sent.end)
         cands += headed_candidates(ntext, sent) + plus_candidates(ntext, sent)
         out += [(c, sent) for c in cands]
-    return sorted(out, key=lambda cs: cs[0].start)
+    tagged.memo["mechanism_candidates"] = sorted(out, key=lambda cs: cs[0].start)
+    return tagged.memo["mechanism_candidates"]
 
 
 def extract_mechanisms(tagged: Tagged, settings: Settings) -> list[Mechanism]:

@@ -69,6 +69,9 @@ class Tagged:
     document: Document
     sentences: list[Sentence]
     docs: list = field(default_factory=list)
+    # views that stages derive from this document, computed once (mechanisms' candidates
+    # serve both the extractor and the digits-inside-names filter)
+    memo: dict = field(default_factory=dict)
 
 
 def paragraphs(document: Document) -> Iterator[tuple[int, int]]:
