@@ -31,7 +31,7 @@ TABLES: dict[str, dict] = {
         "encoding": str, "title": str, "publisher": str, "published": str, "author": str,
         "url": str, "edition": str, "issuer": str, "original_title": str,
         "body_fingerprint": str, "locality_id": str, "chars": int, "pipeline_version": str, "run_id": str,
-        "processed_at": str, "text": str, "body_spans": str}, pk="id",
+        "processed_at": str, "metadata_rules": str, "text": str, "body_spans": str}, pk="id",
         foreign_keys=[("locality_id", "localities", "id")]),
     "facts": dict(columns={
         "id": str, "document_id": str, "start": int, "end": int, "text": str, "value": float,
@@ -212,6 +212,7 @@ class Catalogue:
                 "publisher": doc.publisher, "published": doc.published, "author": doc.author, "url": doc.url,
                 "edition": doc.edition, "issuer": doc.issuer, "original_title": doc.original_title,
                 "body_spans": json.dumps(doc.body_spans), "body_fingerprint": fingerprint,
+                "metadata_rules": json.dumps(dict(doc.metadata_rules), ensure_ascii=False),
                 "locality_id": extraction.document_locality.id if extraction.document_locality else None,
                 "chars": len(doc.text), "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
                 "processed_at": now()}, pk="id")

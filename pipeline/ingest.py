@@ -272,7 +272,7 @@ def read_document(path: str | os.PathLike, settings: Settings) -> Document:
         file_sha256=hashlib.sha256(data).hexdigest(), text=text, encoding=encoding,
         title=meta.title, publisher=meta.publisher, published=meta.published, author=meta.author,
         url=meta.url, edition=meta.edition, issuer=meta.issuer, original_title=meta.original_title,
-        body_spans=furniture.body_spans(lines),
+        body_spans=furniture.body_spans(lines), metadata_rules=tuple(sorted(meta.rules.items())),
     )
 
 

@@ -50,6 +50,7 @@ class Document(_AsDict):
     issuer: str = ""
     original_title: str = ""
     body_spans: tuple[tuple[int, int], ...] = ()
+    metadata_rules: tuple[tuple[str, str], ...] = ()  # (field, rule id): which pattern read each field
 
     @property
     def id(self) -> str:
