@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .evaluate import GoldError, anchor_span, normalise_name
+from .evaluate import GoldError, anchor_span, normalise_name, read_records
 from .records import stable_id
 
 ACTIONS = ("accept", "reject", "edit", "add")
@@ -79,24 +79,6 @@ def clean_fields(fields: dict) -> dict:
     return out
 
 
-def read_records(folder: str | Path) -> Iterator[tuple[Path, int, dict | None, str]]:
-    """(file, line number, record or None, error) for every line of ``folder/*.jsonl``."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.jsonl")):
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield path, lineno, None, f"not JSON: {exc}"
-                continue
-            if not isinstance(obj, dict):
-                yield path, lineno, None, "not a JSON object"
-                continue
-            yield path, lineno, obj, ""
 
 
 def append_records(folder: Path, records: Iterable[dict]) -> dict[Path, int]:

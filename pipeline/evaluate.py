@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 QUOTES_AND_SPACES = re.compile(r"[\s“”‘’\"'「」『』《》]")
 ARABIC_DIGIT = re.compile(r"[0-9０-９]")
@@ -49,6 +49,29 @@ def anchor_span(text: str, anchor: str, occurrence: int) -> tuple[int, int]:
     return pos, pos + len(anchor)
 
 
+def read_records(folder: str | Path) -> Iterator[tuple[Path, int, dict | None, str]]:
+    """(file, line number, record or None, error) for every line of ``folder/*.jsonl``.
+
+    Gold and annotators' corrections are both read through here.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield path, lineno, None, f"not JSON: {exc}"
+                continue
+            if not isinstance(obj, dict):
+                yield path, lineno, None, "not a JSON object"
+                continue
+            yield path, lineno, obj, ""
+
+
 def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
     """Gold per document name, each object given its span (``start``, ``end``) in the text.
 
@@ -56,29 +79,24 @@ def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
     their gold is all missed.
     """
     out: dict[str, Gold] = {}
-    for path in sorted(Path(gold_dir).glob("*.jsonl")):
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
+    for path, lineno, obj, error in read_records(gold_dir):
+        if error:
+            raise GoldError(f"{path}:{lineno}: {error}")
+        if obj.get("action") == "reject" or obj.get("type") not in ("fact", "mechanism"):
+            continue  # an annotator's rejection says what is wrong, not what is gold
+        doc = obj.get("doc") or path.name[: -len(".jsonl")]
+        gold = out.setdefault(doc, Gold([], []))
+        text = texts.get(doc)
+        if text is not None and obj.get("anchor"):
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldError(f"{path}:{lineno}: not JSON: {exc}") from exc
-            if obj.get("action") == "reject" or obj.get("type") not in ("fact", "mechanism"):
-                continue  # an annotator's rejection says what is wrong, not what is gold
-            doc = obj.get("doc") or path.name[: -len(".jsonl")]
-            gold = out.setdefault(doc, Gold([], []))
-            text = texts.get(doc)
-            if text is not None and obj.get("anchor"):
-                try:
-                    obj["start"], obj["end"] = anchor_span(text, obj["anchor"], int(obj.get("occurrence", 1)))
-                except GoldError as exc:
-                    if "action" not in obj:
-                        raise GoldError(f"{path}:{lineno}: {exc}") from exc
-                    # an annotator's correction the text has outgrown: listed, not fatal
-                    gold.stale.append(f"{path.name}:{lineno}: {exc}")
-                    continue
-            (gold.facts if obj.get("type") == "fact" else gold.mechanisms).append(obj)
+                obj["start"], obj["end"] = anchor_span(text, obj["anchor"], int(obj.get("occurrence", 1)))
+            except GoldError as exc:
+                if "action" not in obj:
+                    raise GoldError(f"{path}:{lineno}: {exc}") from exc
+                # an annotator's correction the text has outgrown: listed, not fatal
+                gold.stale.append(f"{path.name}:{lineno}: {exc}")
+                continue
+        (gold.facts if obj.get("type") == "fact" else gold.mechanisms).append(obj)
     return out
 
 
@@ -360,6 +378,23 @@ def extraction_rows(extraction) -> tuple[list[dict], list[dict]]:
     return facts, mechs
 
 
+def rows_in_memory(folder: str | Path, settings=None) -> tuple[dict[str, str], list[dict], list[dict]]:
+    """(texts, fact rows, mechanism rows) of the library run over a folder, no catalogue."""
+    from .ingest import discover, read_document
+    from .process import process_document
+    from .settings import Settings
+
+    settings = settings or Settings()
+    texts, facts, mechs = {}, [], []
+    for path in discover([folder]):
+        doc = read_document(path, settings)
+        texts[doc.source_name] = doc.text
+        f, m = extraction_rows(process_document(doc, settings))
+        facts += f
+        mechs += m
+    return texts, facts, mechs
+
+
 def format_report(report: Report, details: bool = True) -> str:
     lines = []
 
@@ -393,22 +428,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     import sys
 
-    from .ingest import discover, read_document
-    from .process import process_document
-    from .settings import Settings
-
     args = list(sys.argv[1:] if argv is None else argv)
     quiet = "--quiet" in args
     args = [a for a in args if a != "--quiet"]
     corpus, gold_dir = args[0], args[1]
-    settings = Settings()
-    texts, facts, mechs = {}, [], []
-    for path in discover([corpus]):
-        doc = read_document(path, settings)
-        texts[doc.source_name] = doc.text
-        f, m = extraction_rows(process_document(doc, settings))
-        facts += f
-        mechs += m
+    texts, facts, mechs = rows_in_memory(corpus)
     print(format_report(evaluate(gold_dir, texts, facts, mechs), details=not quiet))
 
 

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.catalogue import read_rows
-from pipeline.evaluate import evaluate, extraction_rows
-from pipeline.ingest import discover, read_document
-from pipeline.process import process_document
+from pipeline.evaluate import evaluate, rows_in_memory
 from pipeline.settings import Settings
 
 from .conftest import GOLD
@@ -51,14 +49,7 @@ def test_seed_gold_scores_hold_their_floors(seed_catalogue):
 
 def measure(articles: Path, gold: Path) -> dict[str, float]:
     """Scores of an in-memory run of the library over ``articles``."""
-    settings = Settings(annotations_dir=HERE / "no-annotations")
-    texts, facts, mechs = {}, [], []
-    for path in discover([articles]):
-        doc = read_document(path, settings)
-        texts[doc.source_name] = doc.text
-        f, m = extraction_rows(process_document(doc, settings))
-        facts += f
-        mechs += m
+    texts, facts, mechs = rows_in_memory(articles, Settings(annotations_dir=HERE / "no-annotations"))
     return scores(evaluate(gold, texts, facts, mechs))
 
 
