@@ -8,10 +8,11 @@ return extractions.
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 from typing import Iterator
 
-from prefect import flow, task, unmapped
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -37,6 +38,7 @@ def process_paths(paths: list[str], settings: Settings) -> list[dict]:
             outcomes.append({"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}",
                              "stage": "extract"})
             continue
+        extraction.sentences = []  # tokens are not written; they would only weigh on the way back
         outcomes.append({"path": path, "extraction": extraction,
                          "fingerprint": ingest.body_fingerprint(document)})
     return outcomes
@@ -107,6 +109,28 @@ def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunSt
     stats.mechanisms += n_mechs
 
 
+def run_batches(batch_list: list[list[str]], settings: Settings) -> Iterator[list[dict]]:
+    """Outcomes of each batch as it completes, with at most a few batches in flight.
+
+    A bounded window, not one future per batch held to the end: memory stays flat as the
+    corpus grows, and workers are never idle waiting for the writer.
+    """
+    window = max(2, 2 * max(settings.workers, 1))
+    todo = deque(batch_list)
+    running: dict = {}  # future → the paths of its batch
+    payload = settings.as_dict()
+    while todo or running:
+        while todo and len(running) < window:
+            batch = todo.popleft()
+            running[process_batch.submit(batch, payload)] = batch
+        future = next(as_completed(list(running)))
+        paths = running.pop(future)
+        try:
+            yield future.result()
+        except Exception as exc:  # a worker lost: every file of its batch is reported
+            yield [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in paths]
+
+
 def _progress(settings: Settings, total: int):
     if not settings.show_progress:
         return None
@@ -131,18 +155,11 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
         pending = triage(paths, catalogue, run_id, stats, errors)
         progress = _progress(settings_obj, len(pending))
         try:
-            futures = process_batch.map(list(batches(pending, settings_obj.batch_size)), unmapped(settings_obj.as_dict()))
-            for future in as_completed(futures):
-                try:
-                    outcomes = future.result()
-                except Exception as exc:  # a worker lost: every file of its batch is reported
-                    batch = future.task_run.parameters.get("paths", []) if getattr(future, "task_run", None) else []
-                    outcomes = [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in batch]
+            for outcomes in run_batches(list(batches(pending, settings_obj.batch_size)), settings_obj):
                 for outcome in outcomes:
                     write_outcome(outcome, catalogue, run_id, stats, errors)
                     if progress:
                         progress.advance(progress.task_ids[0])
-                future.release() if hasattr(future, "release") else None
         finally:
             if progress:
                 progress.stop()
@@ -151,7 +168,9 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
         seconds = time.perf_counter() - started
         catalogue.finish_run(run_id, stats, seconds)
         counts = catalogue.counts()
-    return {"run_id": run_id, **stats.__dict__, "seconds": round(seconds, 2),
+    from prefect.runtime import flow_run
+
+    return {"run_id": run_id, "flow_run_id": str(flow_run.id), **stats.__dict__, "seconds": round(seconds, 2),
             "errors": [list(e) for e in errors], "corrections": report, "catalogue": counts}
 
 

@@ -219,6 +219,7 @@ class Catalogue:
             for table in ("facts", "mechanisms", "locality_mentions"):
                 where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
+            self._retire_earlier_versions(doc.id, doc.path)
             self.db["facts"].insert_all((_fact_row(doc, f) for f in extraction.facts), pk="id", replace=True)
             mech_rows = []
             for m in extraction.mechanisms:
@@ -235,6 +236,22 @@ class Catalogue:
                   "rule": p.rule}
                  for p in extraction.places), pk="id", replace=True)
         return len(extraction.facts), len(mech_rows)
+
+    def _retire_earlier_versions(self, document_id: str, path: str) -> None:
+        """The file at ``path`` now holds this document: an earlier version loses the path, and
+        goes (with its rows) once no path holds it. Annotators' corrections stay in annotations/
+        and are reported as no longer matching."""
+        rows = self.db.execute("select id, paths from documents where id != ? and paths like ?",
+                               [document_id, f"%{json.dumps(path, ensure_ascii=False)[1:-1]}%"]).fetchall()
+        for other_id, raw in rows:
+            paths = [p for p in json.loads(raw or "[]") if p != path]
+            if paths:
+                self.db.execute("update documents set paths = ?, path = ? where id = ?",
+                                [json.dumps(paths, ensure_ascii=False), paths[0], other_id])
+                continue
+            for table in ("facts", "mechanisms", "locality_mentions"):
+                self.db.execute(f"delete from {table} where document_id = ?", [other_id])
+            self.db.execute("delete from documents where id = ?", [other_id])
 
     def _upsert_localities(self, localities: Iterable[Locality]) -> None:
         rows = [{"id": loc.id, "name": loc.name, "level": loc.level,

@@ -102,3 +102,21 @@ def test_practice_counts_and_views(catalogue):
     assert row == ("红色网格", 2, 2)
     several = catalogue.db.execute("select name, localities from practices_in_several_localities").fetchall()
     assert several == [("红色网格", 2)]
+
+
+def test_a_new_version_of_a_file_replaces_the_old_one(catalogue):
+    catalogue.write(extraction(document()), "run1")
+    changed = document(TEXT + "另建立党小组3个。")
+    catalogue.write(extraction(changed), "run2")
+    assert catalogue.db.execute("select id from documents").fetchall() == [(changed.id,)]
+    assert {r[0] for r in catalogue.db.execute("select document_id from facts")} == {changed.id}
+
+
+def test_an_earlier_version_still_held_by_another_path_stays(catalogue):
+    doc = document()
+    catalogue.write(extraction(doc), "run1")
+    catalogue.add_path(doc.id, "/elsewhere/a.txt")
+    changed = document(TEXT + "另建立党小组3个。")
+    catalogue.write(extraction(changed), "run2")
+    assert catalogue.db["documents"].get(doc.id)["path"] == "/elsewhere/a.txt"
+    assert catalogue.db["documents"].count == 2

@@ -87,21 +87,24 @@ def test_second_run_skips_unchanged_documents_and_duplicates_nothing(tmp_path, c
     assert before == after
 
 
-def test_changed_document_is_processed_again_and_replaced(tmp_path, corpus_copy, prefect_harness):
+def test_changed_document_is_processed_again_and_replaces_its_old_version(tmp_path, corpus_copy, prefect_harness):
     from flows.catalogue_flow import run
 
     db = tmp_path / "c.db"
     settings = Settings(annotations_dir=tmp_path / "annotations")
     run([corpus_copy], db, settings)
     target = sorted(corpus_copy.glob("*.txt"))[0]
+    conn = sqlite3.connect(db)
+    old_id = conn.execute("select id from documents where source_name = ?", [target.name]).fetchone()[0]
     target.write_text(target.read_text(encoding="utf-8") + "\n全区共建立网格党支部12个。\n", encoding="utf-8")
     summary = run([corpus_copy], db, settings)
     assert summary["processed"] == 1 and summary["skipped"] == 4
-    conn = sqlite3.connect(db)
-    # the old version of the changed file is still a document of its own (its text is its identity)
-    paths = [json.loads(p) for (p,) in conn.execute("select paths from documents")]
+    rows = conn.execute("select id, text, paths from documents where source_name = ?", [target.name]).fetchall()
+    orphans = conn.execute("select count(*) from facts where document_id = ?", [old_id]).fetchone()[0]
     conn.close()
-    assert sum(str(target) in p for p in paths) >= 1
+    assert len(rows) == 1 and rows[0][0] != old_id  # one document for the file: its new version
+    assert rows[0][1].endswith("全区共建立网格党支部12个。\n") and json.loads(rows[0][2]) == [str(target)]
+    assert orphans == 0
 
 
 def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_harness):
@@ -118,7 +121,9 @@ def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_h
     async def task_runs():
         async with get_client() as client:
             runs = await client.read_task_runs()
-            return [r for r in runs if r.name.startswith("process-batch")]
+            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
 
-    names = asyncio.run(task_runs())
-    assert len(names) >= 3  # 5 documents in batches of 2: three tasks, not five
+    runs = asyncio.run(task_runs())
+    # 5 documents in batches of 2: three tasks, not five, and all of them completed
+    assert sorted(r.name.split("-")[0] + "-" + r.name.split("-")[1] for r in runs) == ["process-batch"] * 3
+    assert all(r.state.is_completed() for r in runs)
