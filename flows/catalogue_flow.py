@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline import corrections, ingest, mechanisms
+from pipeline import corrections, fts, ingest, mechanisms
 from pipeline.catalogue import Catalogue, RunStats
 from pipeline.process import process_document
 from pipeline.settings import Settings
@@ -40,7 +40,9 @@ def process_paths(paths: list[str], settings: Settings) -> list[dict]:
             continue
         extraction.sentences = []  # tokens are not written; they would only weigh on the way back
         outcomes.append({"path": path, "extraction": extraction,
-                         "fingerprint": ingest.body_fingerprint(document)})
+                         "fingerprint": ingest.body_fingerprint(document),
+                         # the search index's tokens, made here so that workers share the work
+                         "fts_tokens": fts.tokens(document.text)})
     return outcomes
 
 
@@ -96,8 +98,10 @@ def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunSt
         stats.skipped += 1
         return
     try:
-        n_facts, n_mechs = catalogue.write(extraction, run_id, outcome["fingerprint"],
-                                           mechanisms.practice_key, mechanisms.categorize)
+        tokens = outcome.get("fts_tokens")
+        with fts.provided({extraction.document.text: tokens} if tokens else {}):
+            n_facts, n_mechs = catalogue.write(extraction, run_id, outcome["fingerprint"],
+                                               mechanisms.practice_key, mechanisms.categorize)
     except Exception as exc:
         reason = f"catalogue write failed: {type(exc).__name__}: {exc}"
         catalogue.record_error(run_id, path, reason, "catalogue")

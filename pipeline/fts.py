@@ -15,6 +15,7 @@ catalogue's writer (``prepare``) and Datasette's connections (``datasette_plugin
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import math
@@ -150,6 +151,24 @@ def load_jieba():
     return tokenizer
 
 
+_provided: dict[str, tuple] = {}  # document texts already tokenised by a worker → their tokens
+
+
+@contextlib.contextmanager
+def provided(texts_tokens: dict[str, tuple]):
+    """Within this block, ``tokens`` returns these precomputed tokens for these texts.
+
+    The flow's workers tokenise each document (the costly part of indexing) in parallel;
+    the single writer then indexes without tokenising again. Same function, same tokens.
+    """
+    _provided.update(texts_tokens)
+    try:
+        yield
+    finally:
+        for text in texts_tokens:
+            _provided.pop(text, None)
+
+
 def tokens(text: str, query: bool = False) -> tuple[tuple[str, int, int, int], ...]:
     """(token, byte start, byte end, flags) for FTS5: UTF-8 byte offsets into ``text``.
 
@@ -163,6 +182,8 @@ def tokens(text: str, query: bool = False) -> tuple[tuple[str, int, int, int], .
     """
     if len(text) <= SHORT_TEXT:
         return _short_tokens(text, query)
+    if not query and text in _provided:
+        return _provided[text]
     return tuple(_tokens(text, query))
 
 

@@ -127,3 +127,23 @@ def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_h
     # 5 documents in batches of 2: three tasks, not five, and all of them completed
     assert sorted(r.name.split("-")[0] + "-" + r.name.split("-")[1] for r in runs) == ["process-batch"] * 3
     assert all(r.state.is_completed() for r in runs)
+
+
+def test_search_index_built_by_the_flow_matches_a_fresh_tokenisation(seed_catalogue):
+    """Workers tokenise documents for the index; the index must be what SQLite would build."""
+    from pipeline import fts
+
+    conn = sqlite3.connect(seed_catalogue)
+    fts.register(conn)
+    try:
+        hits = {q: {r[0] for r in conn.execute(
+            "select d.source_name from documents_fts f join documents d on d.rowid = f.rowid "
+            "where documents_fts match ?", [q])} for q in ("物业", "网格", "红色物业", "宁海路 党员")}
+        conn.execute("insert into documents_fts(documents_fts) values('integrity-check')")
+    finally:
+        conn.close()
+    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    assert hits["物业"] == {n for n, t in texts.items() if "物业" in t}
+    assert hits["红色物业"] == {n for n, t in texts.items() if "红色物业" in t}
+    assert hits["宁海路 党员"] == {n for n, t in texts.items() if "宁海路" in t and "党员" in t}
+    assert hits["网格"]
