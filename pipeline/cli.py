@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -20,6 +21,8 @@ DEFAULT_DB = "outputs/catalogue.db"
 @click.version_option(package_name="jingyan")
 def main() -> None:
     """jingyan (经验): a searchable, citable catalogue of local governance practices."""
+    # jieba 0.42 imports pkg_resources; its deprecation notice is not the user's business
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 
 @main.command()
