@@ -24,7 +24,7 @@ from pipeline.settings import Settings
 
 
 def process_paths(paths: list[str], settings: Settings) -> list[dict]:
-    """Each path → {'path', 'extraction', 'fingerprint'} or {'path', 'error', 'stage'}."""
+    """Each path → {'path', 'extraction', 'fingerprint', 'fts_tokens'} or {'path', 'error', 'stage'}."""
     outcomes = []
     for path in paths:
         try:
