@@ -55,6 +55,10 @@ TABLES: dict[str, dict] = {
     "locality_mentions": dict(columns={
         "id": str, "document_id": str, "locality_id": str, "start": int, "end": int, "name": str, "rule": str},
         pk="id", foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id")]),
+    # every file a document was found at, by path: which document a file holds, found by
+    # index (documents.paths is the same list for reading; searching it scanned every row)
+    "document_paths": dict(columns={"path": str, "document_id": str}, pk="path",
+                           foreign_keys=[("document_id", "documents", "id")]),
     "runs": dict(columns={
         "id": str, "started": str, "finished": str, "status": str, "inputs": str, "seen": int,
         "processed": int, "skipped": int, "failed": int, "facts": int, "mechanisms": int, "seconds": float,
@@ -67,7 +71,7 @@ INDEXES = [
     ("facts", ["document_id"]), ("facts", ["locality_id"]), ("facts", ["subject"]),
     ("mechanisms", ["document_id"]), ("mechanisms", ["practice_id"]), ("mechanisms", ["locality_id"]),
     ("documents", ["file_sha256"]), ("documents", ["body_fingerprint"]), ("localities", ["parent_id"]),
-    ("locality_mentions", ["document_id"]), ("errors", ["run_id"]),
+    ("locality_mentions", ["document_id"]), ("errors", ["run_id"]), ("document_paths", ["document_id"]),
 ]
 
 VIEWS = {
@@ -140,6 +144,17 @@ class Catalogue:
         for name, sql in VIEWS.items():
             self.db.create_view(name, sql, replace=True)
         fts.prepare(self.db)
+        self._fill_document_paths()
+
+    def _fill_document_paths(self) -> None:
+        """A catalogue written before document_paths existed gets it from documents.paths."""
+        if self.db["document_paths"].count or not self.db["documents"].count:
+            return
+        with self.db.atomic():
+            for doc_id, raw in self.db.execute("select id, paths from documents").fetchall():
+                for path in json.loads(raw or "[]"):
+                    self.db.execute("insert or replace into document_paths (path, document_id) values (?, ?)",
+                                    [path, doc_id])
 
     # -- runs and errors ------------------------------------------------------------------------
     def start_run(self, inputs: Iterable[str], settings: dict) -> str:
@@ -168,16 +183,23 @@ class Catalogue:
         return {sha: (doc_id, json.loads(paths or "[]")) for sha, doc_id, paths in rows}
 
     def add_path(self, document_id: str, path: str) -> None:
-        """Record one more place the same document was found (a duplicate file)."""
+        """Record one more place the same document was found (a duplicate file); a document
+        the file held before loses it."""
         with self.db.atomic():
             row = self.db.execute("select paths from documents where id = ?", [document_id]).fetchone()
             if row is None:
                 return
+            self._retire_earlier_versions(document_id, path)
             paths = json.loads(row[0] or "[]")
             if path not in paths:
                 paths.append(path)
                 self.db.execute("update documents set paths = ? where id = ?",
                                 [json.dumps(paths, ensure_ascii=False), document_id])
+            self._hold(path, document_id)
+
+    def _hold(self, path: str, document_id: str) -> None:
+        self.db.execute("insert or replace into document_paths (path, document_id) values (?, ?)",
+                        [path, document_id])
 
     def duplicate_of(self, extraction: Extraction, fingerprint: str) -> str | None:
         """The id of an already catalogued document with the same body, if another one."""
@@ -220,15 +242,16 @@ class Catalogue:
                 where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
             self._retire_earlier_versions(doc.id, doc.path)
+            self._hold(doc.path, doc.id)
             self.db["facts"].insert_all((_fact_row(doc, f) for f in extraction.facts), pk="id", replace=True)
-            mech_rows = []
+            mech_rows, practices = [], {}
             for m in extraction.mechanisms:
-                key = practice_key(m.name)
-                practice_id = stable_id("practice", key)
-                self.db["practices"].insert({"id": practice_id, "name": m.name, "kind": m.kind,
-                                             "category": categorize(m.name, m.definition)},
-                                            pk="id", ignore=True)
+                practice_id = stable_id("practice", practice_key(m.name))
+                # the first mention names a practice: an existing row is never renamed
+                practices.setdefault(practice_id, {"id": practice_id, "name": m.name, "kind": m.kind,
+                                                   "category": categorize(m.name, m.definition)})
                 mech_rows.append(_mechanism_row(doc, m, practice_id))
+            self.db["practices"].insert_all(practices.values(), pk="id", ignore=True)
             self.db["mechanisms"].insert_all(mech_rows, pk="id", replace=True)
             self.db["locality_mentions"].insert_all(
                 ({"id": stable_id("mention", doc.id, p.start, p.end), "document_id": doc.id,
@@ -241,15 +264,16 @@ class Catalogue:
         """The file at ``path`` now holds this document: an earlier version loses the path, and
         goes (with its rows) once no path holds it. Annotators' corrections stay in annotations/
         and are reported as no longer matching."""
-        rows = self.db.execute("select id, paths from documents where id != ? and paths like ?",
-                               [document_id, f"%{json.dumps(path, ensure_ascii=False)[1:-1]}%"]).fetchall()
+        rows = self.db.execute(
+            "select d.id, d.paths from document_paths p join documents d on d.id = p.document_id "
+            "where p.path = ? and p.document_id != ?", [path, document_id]).fetchall()
         for other_id, raw in rows:
             paths = [p for p in json.loads(raw or "[]") if p != path]
             if paths:
                 self.db.execute("update documents set paths = ?, path = ? where id = ?",
                                 [json.dumps(paths, ensure_ascii=False), paths[0], other_id])
                 continue
-            for table in ("facts", "mechanisms", "locality_mentions"):
+            for table in ("facts", "mechanisms", "locality_mentions", "document_paths"):
                 self.db.execute(f"delete from {table} where document_id = ?", [other_id])
             self.db.execute("delete from documents where id = ?", [other_id])
 

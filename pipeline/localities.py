@@ -140,10 +140,11 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     title_mentions = _title_mentions(tagged, settings, g)
     resolve_admin(mentions + title_mentions, g)
     districts = _document_districts(mentions + title_mentions, g)
+    known = KnownSubunits(g, *districts)
     for si, sent in enumerate(sentences):
         found = [m for m in mentions if m.sentence == si]
         extra = district_alias_mentions(sent, si, g, districts[0], found)
-        extra += sub_mentions(sent, si, g, districts, found + extra)
+        extra += sub_mentions(sent, si, known, found + extra)
         mentions += extra
     mentions = [m for m in mentions if m.candidates or m.level in ("street", "community", "estate")]
     mentions.sort(key=lambda m: m.start)
@@ -267,19 +268,17 @@ def _covered(s: int, e: int, mentions: list[Mention]) -> bool:
     return any(m.start < e and s < m.end for m in mentions)
 
 
-def sub_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[tuple[str, ...], tuple[str, ...]],
-                 found: list[Mention]) -> list[Mention]:
+def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Mention]) -> list[Mention]:
     """Streets, communities and estates: gazetteer-listed ones first, then suffix patterns.
 
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
-    known = _known_subunits(g, *districts)
-    prefixes = _prefixes(frozenset(known))
+    prefixes = known.prefixes
     starts, _, _ = _token_bounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
-    for k in range(len(text)):
-        if text[k:k + 2] not in prefixes or base + k not in starts or _covered(base + k, base + k + 1, found + out):
+    for k in sorted(s - base for s in starts):  # a name starts where a token does
+        if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
             continue
         for length in range(min(12, len(text) - k), 2, -1):
             hit = known.get(text[k:k + length])
@@ -302,34 +301,41 @@ def _renamed_suffix(rest: str, unit: gaz.SubUnit) -> int:
     return 0
 
 
-@functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)
-def _known_subunits(g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str, ...]) -> dict:
-    """{name: (district adcode, SubUnit)} for names ending in a suffix rule (街道, 社区…).
+class KnownSubunits:
+    """Listed streets and communities of the districts a document concerns, by name.
 
     Districts the text names win; a name listed under two unnamed districts of the city is
-    left to the suffix patterns (the text does not say which district it is)."""
-    def listed(code: str):
-        return _listed_subunits(g, code)
+    left to the suffix patterns (the text does not say which district it is). Each
+    district's list is read once per process; the choice between districts is made per
+    hit, since the set of districts differs from one document to the next."""
 
-    out: dict = {}
-    for code in named:
-        for name, unit in listed(code):
-            out.setdefault(name, (code, unit))
-    extra: dict = {}
-    for code in others:
-        for name, unit in listed(code):
-            if name not in out:
-                extra.setdefault(name, []).append((code, unit))
-    out.update({n: hits[0] for n, hits in extra.items() if len({c for c, _ in hits}) == 1})
-    return out
+    def __init__(self, g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str, ...]):
+        self.named = tuple(dict.fromkeys(named))
+        self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
+        self.by_code = {c: _listed_subunits(g, c) for c in self.named + self.others}
+        self.prefixes = frozenset().union(*(_listed_prefixes(g, c) for c in self.by_code))
+
+    def get(self, name: str):
+        """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
+        for code in self.named:
+            unit = self.by_code[code].get(name)
+            if unit:
+                return code, unit
+        hits = [(code, self.by_code[code][name]) for code in self.others if name in self.by_code[code]]
+        return hits[0] if len(hits) == 1 else None
 
 
 @functools.lru_cache(maxsize=1024)
-def _listed_subunits(g: gaz.Gazetteer, code: str) -> tuple:
-    """A district's listed streets and communities whose names end in a lone suffix rule."""
+def _listed_subunits(g: gaz.Gazetteer, code: str) -> dict:
+    """{name: SubUnit}: a district's listed streets and communities whose names end in a
+    lone suffix rule."""
     suffixes = tuple(s.suffix for s in lexicon().suffixes if s.mode == "lone") + ("村",)
-    return tuple((n, u) for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes))
+    return {n: u for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _listed_prefixes(g: gaz.Gazetteer, code: str) -> frozenset[str]:
+    return frozenset(n[:2] for n in _listed_subunits(g, code))
 
 
 @functools.lru_cache(maxsize=64)

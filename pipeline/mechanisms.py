@@ -15,6 +15,7 @@ patterns are data (``data/mechanism_*.json|tsv``), each with the rule id that ev
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -357,7 +358,17 @@ def _inside_quote(text: str, pos: int) -> bool:
 # ---------------------------------------------------------------- metaphor / slogan cues
 
 def _tokens_in(tokens: list[Token], start: int, end: int) -> list[Token]:
-    return [t for t in tokens if start <= t.start and t.end <= end and t.text.strip()]
+    """Tokens wholly inside [start, end); ``tokens`` are in text order, so bisect (a
+    document has thousands of tokens and each quoted phrase asks)."""
+    first = bisect.bisect_left(tokens, start, key=lambda t: t.start)
+    inside = []
+    for i in range(first, len(tokens)):
+        t = tokens[i]
+        if t.start >= end:
+            break
+        if t.end <= end and t.text.strip():
+            inside.append(t)
+    return inside
 
 
 def _chain_end(text: str, end: int) -> int:

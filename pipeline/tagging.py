@@ -19,6 +19,7 @@ SENTENCE_END = set("。!?!?")
 OPEN_QUOTES = set("“‘「『")
 CLOSE_QUOTES = set("”’」』")
 MAX_SENTENCE_CHARS = 600  # a runaway unbalanced quote must not swallow a paragraph
+MEMO_MAX_WORDS = 500_000  # distinct words whose tag a process remembers (~60 MB at most)
 
 
 # Full-width and variant punctuation folded to the forms the rules are written for, one
@@ -150,8 +151,19 @@ class JiebaBackend:
                 self._tokenizer.load_userdict(str(path))
         self._tags = jieba.posseg.POSTokenizer(self._tokenizer).word_tag_tab
         self._user_tags = self._tokenizer.user_word_tag_tab
+        # a word's tag never changes once the dictionaries are loaded; the memo spares the
+        # fallbacks' regular expressions (a corpus repeats few distinct words)
+        self._memo: dict[str, str] = {}
 
     def tag_of(self, word: str) -> str:
+        tag = self._memo.get(word)
+        if tag is None:
+            if len(self._memo) >= MEMO_MAX_WORDS:  # HMM-found names keep coming: stay bounded
+                self._memo.clear()
+            tag = self._memo[word] = self._look_up(word)
+        return tag
+
+    def _look_up(self, word: str) -> str:
         tag = self._user_tags.get(word) or self._tags.get(word)
         if tag:
             return tag
@@ -166,7 +178,8 @@ class JiebaBackend:
         return "n"  # an HMM-found word in this genre is nearly always a name or a noun
 
     def tokenize(self, text: str) -> list[tuple[str, str]]:
-        return [(w, self.tag_of(w)) for w in self._tokenizer.cut(text, HMM=True)]
+        memo, tag_of = self._memo, self.tag_of
+        return [(w, memo.get(w) or tag_of(w)) for w in self._tokenizer.cut(text, HMM=True)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -276,8 +289,17 @@ class _SpacyTokenizer:
     def __init__(self, vocab, backend: Backend):
         self.vocab = vocab
         self.backend = backend
+        self._tag_hashes: dict[str, int] = {}
+
+    def _tag_hash(self, tag: str) -> int:
+        h = self._tag_hashes.get(tag)
+        if h is None:
+            h = self._tag_hashes[tag] = self.vocab.strings.add(tag)
+        return h
 
     def __call__(self, text: str):
+        import numpy as np
+        from spacy.attrs import SENT_START, TAG
         from spacy.tokens import Doc
 
         folded = fold(text)
@@ -290,12 +312,16 @@ class _SpacyTokenizer:
         words = [w for w, _ in pairs]
         bounds = split_sentences(folded)
         starts = {s for s, _ in bounds}
-        sent_starts, pos = [], 0
-        for w in words:
-            sent_starts.append(pos in starts or pos == 0)
+        sent_starts, pos = np.full(len(words), -1, dtype="int64"), 0
+        for i, w in enumerate(words):
+            if pos in starts or pos == 0:
+                sent_starts[i] = 1
             pos += len(w)
-        doc = Doc(self.vocab, words=words, spaces=[False] * len(words), tags=[t for _, t in pairs],
-                  sent_starts=sent_starts)
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+        # tags and sentence starts as one array: Doc(tags=..., sent_starts=...) costs three
+        # times as much (it looks every tag string up again)
+        tags = np.fromiter((self._tag_hash(t) for _, t in pairs), dtype="uint64", count=len(pairs))
+        doc.from_array([TAG, SENT_START], np.stack([tags, sent_starts.astype("uint64")], axis=1))
         doc.user_data["pairs"] = pairs
         doc.user_data["sentences"] = bounds
         doc.user_data["norm"] = folded

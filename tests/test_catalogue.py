@@ -120,3 +120,27 @@ def test_an_earlier_version_still_held_by_another_path_stays(catalogue):
     catalogue.write(extraction(changed), "run2")
     assert catalogue.db["documents"].get(doc.id)["path"] == "/elsewhere/a.txt"
     assert catalogue.db["documents"].count == 2
+
+
+def test_a_file_copied_over_with_another_known_document_changes_hands(catalogue):
+    first, second = document(), document(TEXT + "另建立党小组3个。", "b.txt")
+    catalogue.write(extraction(first), "run1")
+    catalogue.write(extraction(second), "run1")
+    catalogue.add_path(second.id, first.path)  # a.txt now holds b.txt's bytes
+    assert catalogue.db.execute("select id from documents").fetchall() == [(second.id,)]
+    assert dict(catalogue.db.execute("select path, document_id from document_paths").fetchall()) == {
+        "/in/a.txt": second.id, "/in/b.txt": second.id}
+
+
+def test_document_paths_filled_for_a_catalogue_written_before_it_existed(tmp_path):
+    with Catalogue(tmp_path / "old.db") as cat:
+        doc = document()
+        cat.write(extraction(doc), "run1")
+        cat.add_path(doc.id, "/elsewhere/a.txt")
+        cat.db.execute("drop table document_paths")
+    with Catalogue(tmp_path / "old.db") as cat:
+        assert sorted(cat.db.execute("select path, document_id from document_paths").fetchall()) == [
+            ("/elsewhere/a.txt", doc.id), ("/in/a.txt", doc.id)]
+        changed = document(TEXT + "另建立党小组3个。")
+        cat.write(extraction(changed), "run2")
+        assert cat.db["documents"].get(doc.id)["path"] == "/elsewhere/a.txt"
