@@ -19,6 +19,8 @@ for _key, _value in {
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_LOG_PRINTS": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    # a local Dask cluster (--workers) logs every start and stop at INFO otherwise
+    "DASK_LOGGING__DISTRIBUTED": "warning",
 }.items():
     os.environ.setdefault(_key, _value)
 

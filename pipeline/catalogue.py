@@ -115,6 +115,10 @@ class Catalogue:
         self.db = sqlite_utils.Database(conn)
         self.db.execute("pragma busy_timeout = 60000")
         self.db.enable_wal()
+        # WAL with synchronous=NORMAL: a commit no longer waits for fsync. A killed process
+        # still loses nothing committed; only a power cut can lose the last few documents,
+        # and never leaves one half-written.
+        self.db.execute("pragma synchronous = NORMAL")
         self._ensure_schema()
 
     def close(self) -> None:
@@ -227,7 +231,10 @@ class Catalogue:
             for loc in _all_localities(extraction):
                 localities[loc.id] = loc
             self._upsert_localities(localities.values())
-            self.db["documents"].upsert({
+            # a new document is inserted, not upserted: an upsert is an insert and an update,
+            # and the update re-indexes the whole text for search once more
+            write_document = self.db["documents"].upsert if old else self.db["documents"].insert
+            write_document({
                 "id": doc.id, "source_name": doc.source_name, "path": doc.path,
                 "paths": json.dumps(paths, ensure_ascii=False), "sha256": doc.sha256,
                 "file_sha256": doc.file_sha256, "encoding": doc.encoding, "text": doc.text, "title": doc.title,
