@@ -618,9 +618,13 @@ def find_definition(text: str, c: Candidate, sent: Sentence) -> tuple[str, int |
 
 
 def _count_in(name: str) -> int:
-    """三张清单 → 3, 六化融合 → 6, 实干为民七个一 → 7; 0 when the name counts nothing."""
+    """三张清单 → 3, 六化融合 → 6, 实干为民七个一 → 7, 双报到 → 2; 0 when the name counts nothing."""
     m = re.search(r"([一二两三四五六七八九十双])(?:个|项|张|份|类|级|步|大|化|社|治|联|条|清单)", name)
-    return CN_DIGITS.get(m.group(1), 0) if m else 0
+    if m:
+        return CN_DIGITS.get(m.group(1), 0)
+    # a name that opens with a count counts its parts: 双报到 → 2, 三单制 → 3, 三事分流 → 3
+    m = re.match(r"([两双三四五六七八九])[\u4e00-\u9fff]", name)
+    return CN_DIGITS[m.group(1)] if m else 0
 
 
 def components_of(name: str, definition: str, after: str = "", core: str = "") -> tuple[tuple[str, ...], str]:
@@ -635,6 +639,8 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
         return tuple(p for p in name.split("、") if p), cfg["name_list"]["id"]
     if name.count("—") >= 2:
         return tuple(name.split("—")), cfg["chain"]["id"]
+    if "+" in name and all(re.fullmatch(r"[\u4e00-\u9fff]{2,}", p) for p in name.split("+")):
+        return tuple(name.split("+")), cfg["plus_words"]["id"]
     counted = _formula_parts(name, definition, cfg)
     if counted:
         return counted, cfg["formula_counts"]["id"]
@@ -648,16 +654,45 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
                 return tuple(parts), cfg["steps"]["id"]
         if source.count("—") >= 2 and "、" not in source:
             return tuple(p.strip() for p in source.split("—")), cfg["chain"]["id"]
+        want = _count_in(name) or (len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
         runs = _runs(source, cfg)
         if runs:
-            want = _count_in(name)
             pick = next((r for r in runs if want and len(r) == want), None)
             if pick is None and not want:
                 pick = max(runs, key=len)
                 pick = pick if len(pick) >= 3 else None  # a pair after a name is rarely its parts
             if pick:
-                return tuple(pick), cfg["id"]
+                return _roles(tuple(pick), cfg)
+        whole = _counted_list(source, want, cfg)
+        if whole:
+            return _roles(whole, cfg, cfg["counted_list"]["id"])
     return (), ""
+
+
+FORMULA = r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+"
+
+
+def _counted_list(source: str, want: int, cfg: dict) -> tuple[str, ...]:
+    """A clause's whole 、-list, when it has exactly ``want`` items (see MC-COUNTED)."""
+    if want < 2:
+        return ()
+    for clause in re.split(r"[，,；;。]", source):
+        items = [i.strip("“”\"") for i in clause.split("、")]
+        if len(items) == want and all(2 <= len(i) <= 40 for i in items):
+            return tuple(items)
+    return ()
+
+
+def _roles(parts: tuple[str, ...], cfg: dict, rule: str = "") -> tuple[tuple[str, ...], str]:
+    """以A为龙头、B为支撑、C为节点 → (A, B, C), counts and quotes dropped (see MC-ROLES)."""
+    roles = cfg["roles"]
+    plain = [p.replace("“", "").replace("”", "").replace('"', "") for p in parts]
+    found = [re.match(roles["regex"], p) for p in plain]
+    if len(parts) >= 2 and all(found):
+        cleaned = tuple(re.sub(roles["count_prefix"], "", m.group(1)) for m in found)
+        if all(len(c) >= 2 for c in cleaned):
+            return cleaned, roles["id"]
+    return parts, rule or cfg["id"]
 
 
 def _abbreviation_parts(name: str, ntext: str, near: int) -> tuple[tuple[str, ...], str, tuple[int, int]]:
@@ -703,7 +738,7 @@ def _formula_parts(name: str, definition: str, cfg: dict) -> tuple[str, ...]:
     >>> _formula_parts("1+3+N", "在一级网格设立党委,下辖甲支部、乙支部、丙支部,设立若干个党小组", rules()["components"])
     ('党委', '甲支部', '乙支部', '丙支部', '党小组')
     """
-    if not re.fullmatch(r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+", name) or not definition:
+    if not re.fullmatch(FORMULA, name) or not definition:
         return ()
     fc = cfg["formula_counts"]
     verbs = "|".join(map(re.escape, sorted(fc["object_verbs"], key=len, reverse=True)))
@@ -777,7 +812,12 @@ def _runs(text: str, cfg: dict) -> list[list[str]]:
                     break
             if len(items) < 2:
                 continue
-            first = _strip_lead(items[0].split("“")[-1], breakers)
+            head = items[0]
+            # the list opens inside a quote (构建“红色物业、…) or with a quoted item (推行“红色物业”、…);
+            # a quote inside the item stays (以街道“大工委”为龙头)
+            if head.rfind("“") > head.rfind("”") or head.endswith("”"):
+                head = head.split("“")[-1]
+            first = _strip_lead(head, breakers)
             items[0] = first.split("的")[-1] if len(first.split("的")[-1]) >= 2 else first
             last = items[-1]
             for cut in cfg["item_cut"]:
@@ -842,7 +882,7 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> list[Mechanism]:
             definition, dstart, drule = find_definition(ntext, c, s)
             if definition:
                 break
-        after = _list_after(ntext, first)
+        after = _list_after(ntext, first) or _steps_after(ntext, definition, dstart)
         core = ntext[first.core_start:first.core_end] if first.quoted else ""
         comps, crule = components_of(first.name, definition, after, core)
         if not comps:
@@ -893,6 +933,13 @@ def _list_after(text: str, c: Candidate) -> str:
     clause = text[close:e]
     starts_list = bool(re.match(rf"[{CJK}]", clause)) and "“" not in clause
     return clause if starts_list and "、" in clause and "等" in clause else ""
+
+
+def _steps_after(text: str, definition: str, start: int | None) -> str:
+    """A definition that opens a numbered run (第一步，…；第二步，…) goes on to its sentence's end."""
+    if start is None or not re.match(rules()["components"]["steps"]["regex"], definition):
+        return ""
+    return text[start:_clause_end(text, start, "。\n")]
 
 
 def _drop_nested(mechs: list[Mechanism]) -> list[Mechanism]:

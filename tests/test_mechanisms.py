@@ -339,6 +339,30 @@ def test_formula_parts_follow_the_counts(name, definition, components):
     assert components_of(name, definition)[0] == components
 
 
+@pytest.mark.parametrize("name,definition,components,rule", [
+    # a + name of words is its own list of parts
+    ("网格长+楼长+户长", "", ("网格长", "楼长", "户长"), "MC-PLUS"),
+    # 以A为B parts, as formulas are defined: counts, quotes and roles go
+    ("1+5+N", "以镇“联合党委”为核心、5个村“党总支”为支撑、N个党员中心户为末梢",
+     ("镇联合党委", "村党总支", "党员中心户"), "MC-ROLES"),
+    # a counted list taken whole although a verb (开展) inside an item would cut it
+    ("四个一", "设立一个议事厅、培育一支志愿队、每季开展一次评议、每年发布一份清单",
+     ("设立一个议事厅", "培育一支志愿队", "每季开展一次评议", "每年发布一份清单"), "MC-COUNTED"),
+    # a name that opens with a count: 双 → 2, and a pair is then its parts
+    ("双联系", "镇干部联系村组、村干部联系农户", ("镇干部联系村组", "村干部联系农户"), "MC-ENUM"),
+    # the count not met: nothing rather than a wrong list
+    ("双联系", "镇干部联系村组、村干部联系农户、党员联系群众", (), ""),
+])
+def test_component_rules(name, definition, components, rule):
+    from pipeline.mechanisms import components_of
+    assert components_of(name, definition) == (components, rule)
+
+
+def test_numbered_steps_run_past_the_first_clause():
+    text = "村里推行“三步调解法”：第一步，网格员登门了解情况；第二步，调解员约请双方座谈；第三步，签订协议并回访。"
+    assert _one(text, "三步调解法").components == ("网格员登门了解情况", "调解员约请双方座谈", "签订协议并回访")
+
+
 @pytest.mark.parametrize("text,name,components", [
     ("以基层党建标准化、规范化、信息化建设为抓手。深入开展基层党建“三化”建设。", "三化", ("标准化", "规范化", "信息化")),
     ("“四治”融合\n健全自治、法治、德治、智治机制。", "四治融合", ("自治", "法治", "德治", "智治")),
