@@ -160,9 +160,13 @@ def find_figures(sentence: Sentence, lex: Lexicon) -> list[Figure]:
     text = normalised(sentence)
     depth = quote_depth(text)
     token_starts = {t.start - sentence.start for t in sentence.tokens}
+    token_ends = {t.end - sentence.start for t in sentence.tokens}
     figures = []
     for m in _figure_pattern(lex).finditer(text):
         figure = _figure(m, text, depth, token_starts, lex)
+        if figure is not None and m.group("unit") and "whole_word" in lex.unit(m.group("unit")).kinds \
+                and m.end("unit") not in token_ends:
+            continue  # 3部门: the unit is the start of another word
         if figure is not None:
             figures.append(figure)
     return figures
