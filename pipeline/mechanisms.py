@@ -548,9 +548,10 @@ def kind_of(name: str, right: str = "") -> tuple[str, str]:
     return "brand", "MK-DEFAULT"
 
 
-def _strip_lead(text: str, verbs: list[str]) -> str:
+def _strip_lead(text: str, verbs: list[str], keep: int = 3) -> str:
+    """Drop a leading verb, when at least ``keep`` characters remain: 构建责任机制 → 责任机制."""
     for v in sorted(verbs, key=len, reverse=True):
-        if text.startswith(v) and len(text) > len(v) + 2:
+        if text.startswith(v) and len(text) >= len(v) + keep:
             return text[len(v):]
     return text
 
@@ -627,6 +628,11 @@ def _count_in(name: str) -> int:
     return CN_DIGITS[m.group(1)] if m else 0
 
 
+def _counts(name: str) -> list[int]:
+    """Every count a name makes: 三联三亮三服务 → [3, 3, 3], 两访三送 → [2, 3]."""
+    return [CN_DIGITS[d] for d in re.findall(r"([两双三四五六七八九十])(?=[\u4e00-\u9fff])", name)]
+
+
 def components_of(name: str, definition: str, after: str = "", core: str = "") -> tuple[tuple[str, ...], str]:
     """Enumerated parts, in order, and the rule id.
 
@@ -654,7 +660,10 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
                 return tuple(parts), cfg["steps"]["id"]
         if source.count("—") >= 2 and "、" not in source:
             return tuple(p.strip() for p in source.split("—")), cfg["chain"]["id"]
-        want = _count_in(name) or (len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
+        counts = _counts(name)
+        # 两访三送 lists 2 + 3 parts: a list of two is not all of them
+        want = (sum(counts) if len(counts) >= 2 else _count_in(name)) or (
+            len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
         runs = _runs(source, cfg)
         if runs:
             pick = next((r for r in runs if want and len(r) == want), None)
@@ -667,6 +676,32 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
         if whole:
             return _roles(whole, cfg, cfg["counted_list"]["id"])
     return (), ""
+
+
+def _sentence_parts(name: str, rest: str) -> tuple[tuple[str, ...], str]:
+    """A counted name's parts listed later in its own sentence, the count met (MC-SENTENCE):
+    推行“三事分流”工作法,将居民诉求分为大事、小事、私事 → 大事, 小事, 私事; a name of
+    several counts (三联三亮三服务) takes a list for each, in order, or nothing."""
+    cfg = rules()["components"]
+    if not rest:
+        return (), ""
+    runs = _runs(rest, cfg)
+    # 三联三亮三服务 counts three lists of three: each met in turn, in order
+    counts = _counts(name)
+    if len(counts) >= 2:
+        parts: list[str] = []
+        i = 0
+        for want in counts:
+            while i < len(runs) and len(runs[i]) != want:
+                i += 1
+            if i == len(runs):
+                return (), ""
+            parts += runs[i]
+            i += 1
+        return tuple(parts), cfg["same_sentence"]["id"]
+    want = _count_in(name)
+    pick = next((r for r in runs if len(r) == want), None) if want >= 2 else None
+    return (tuple(pick), cfg["same_sentence"]["id"]) if pick else ((), "")
 
 
 FORMULA = r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+"
@@ -817,7 +852,7 @@ def _runs(text: str, cfg: dict) -> list[list[str]]:
             # a quote inside the item stays (以街道“大工委”为龙头)
             if head.rfind("“") > head.rfind("”") or head.endswith("”"):
                 head = head.split("“")[-1]
-            first = _strip_lead(head, breakers)
+            first = _strip_lead(head, breakers, keep=2)  # 分为大事、小事 → 大事
             items[0] = first.split("的")[-1] if len(first.split("的")[-1]) >= 2 else first
             last = items[-1]
             for cut in cfg["item_cut"]:
@@ -889,6 +924,8 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> list[Mechanism]:
             comps, crule, span = _abbreviation_parts(core or first.name, ntext, first.start)
             if comps and not definition:
                 definition, dstart, drule = ntext[span[0]:span[1]], span[0], crule
+        if not comps:
+            comps, crule = _sentence_parts(core or first.name, ntext[first.end:sent.end])
         if comps:
             source_start = min(x for x in (dstart, first.core_start, first.end) if x is not None)
             comps = _surface_parts(comps, ntext, text, source_start)

@@ -358,6 +358,19 @@ def test_component_rules(name, definition, components, rule):
     assert components_of(name, definition) == (components, rule)
 
 
+@pytest.mark.parametrize("text,name,components", [
+    # a counted name's parts later in its own sentence, the count met
+    ("村里推行“三事分流”办法,将群众诉求分为村事、组事、家事,分别办理。", "三事分流", ("村事", "组事", "家事")),
+    # several counts: a list for each, in order
+    ("开展“两访三送”活动,走访农户、走访企业,送政策、送技术、送岗位上门。", "两访三送",
+     ("走访农户", "走访企业", "送政策", "送技术", "送岗位上门")),
+    # a count not met in the sentence: no parts rather than wrong ones
+    ("开展“三访”活动,组织干部走访农户、走访企业。", "三访", ()),
+])
+def test_parts_in_the_names_own_sentence(text, name, components):
+    assert _one(text, name).components == components
+
+
 def test_numbered_steps_run_past_the_first_clause():
     text = "村里推行“三步调解法”：第一步，网格员登门了解情况；第二步，调解员约请双方座谈；第三步，签订协议并回访。"
     assert _one(text, "三步调解法").components == ("网格员登门了解情况", "调解员约请双方座谈", "签订协议并回访")
