@@ -257,6 +257,10 @@ def _modifier(ntext: str, tokens: list[Token], head_start: int, cfg: dict) -> li
         chars += len(word)
     while mods and (_admin_place(mods[0]) or mods[0].pos.startswith("v")):
         mods.pop(0)
+    if mods and mods[0].text in cfg["scope_words"]:  # 全街道院落议事会 → 院落议事会
+        mods.pop(0)
+        if mods and mods[0].text in cfg["scope_levels"]:
+            mods.pop(0)
     return mods
 
 

@@ -137,6 +137,9 @@ NOT_MECHANISMS = [
     ("与街道社区、“两新”组织党员一起开展活动。", "两新"),
     ("以“地缘、业缘、趣缘”为纽带,探索建立功能型党组织。", "地缘、业缘、趣缘"),
     ("进一步对三级网格单位“合并同类项”,在居民小区成立组织。", "合并同类项"),
+    ("推动村级组织从“各自为战”向“抱团发展”转型。", "抱团发展"),  # 从A向B转变: two states
+    ("把居民的“烦心事”变成“开心事”。", "开心事"),  # 把A变成B
+    ("把居民的“烦心事”变成“开心事”。", "烦心事"),
 ]
 
 
@@ -301,6 +304,17 @@ def test_unquoted_names_with_a_practice_head(text, name, kind):
 ])
 def test_generic_heads_are_not_names(text):
     assert [m.name for m in _mechs(text) if m.rule.startswith("MU-HEAD") or m.rule.startswith("MU-CODE")] == []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("全区建成驿站80个,每个驿站配有志愿者。", None),  # 每个 opens no platform name
+    ("截至目前,全镇村民议事会共召开会议300余场。", "村民议事会"),  # the scope 全镇 is not the name
+])
+def test_scope_words_open_no_name(text, name):
+    names = [m.name for m in _mechs(text)]
+    assert not any(n.startswith(("每", "全")) for n in names)
+    if name:
+        assert name in names
 
 
 # ---------------------------------------------------------------- formulas with + and letters
