@@ -613,6 +613,7 @@ def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: L
     """A chain sets the scope when it starts a clause (or follows 在/于) and lies in the
     document's city; 在深圳举行的… in a Nanjing street's article is a venue, not a scope."""
     lex = lexicon()
+    scoped_in: dict[int, list[Mention]] = {}  # sentence → its scoping mentions so far
     for chain in _chains(mentions):
         head = chain[0]
         sent = sentences[head.sentence]
@@ -621,7 +622,13 @@ def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: L
         last = chain[-1]
         if _foreign(last.locality, doc_loc):
             continue
+        earlier = scoped_in.get(head.sentence, [])
+        before = sent.text[:head.start - sent.start]
+        if earlier and any(before.endswith(w) for w in lex.words.get("container", {})) and any(
+                last.locality in m.locality.lineage() for m in earlier if m.locality):
+            continue  # 碑林区位于西安城市中心: 西安 holds 碑林区, which stays the scope
         last.scoping = True
+        scoped_in.setdefault(head.sentence, []).append(last)
 
 
 def _foreign(loc: Locality | None, doc_loc: Locality | None) -> bool:

@@ -68,6 +68,11 @@ CASES = [
      ["江苏省", "南京市", "栖霞区", "仙林街道"], "320113"),
     ("city-level-document", "近年来,江西省南昌市推进城市基层党建,建立党组织4609个。", "4609个",
      ["江西省", "南昌市"], ""),
+    # 位于 names the container of the place already in scope; the scope stays
+    ("container-after-weiyu", "江苏省南京市秦淮区位于南京市中心,辖区面积49平方公里。", "49平方公里",
+     ["江苏省", "南京市", "秦淮区"], "320104"),
+    ("weiyu-without-earlier-place", NANJING + "该社区位于宁海路街道,有党员300名。", "300名",
+     ["江苏省", "南京市", "鼓楼区", "宁海路街道"], "320106"),
 ]
 
 
