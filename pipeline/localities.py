@@ -31,6 +31,7 @@ from .tagging import Tagged
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 CLAUSE_BREAKS = set("。！？!?；;，,：:、\n")
 LEAD_IN_MAX_CHARS = 40  # a paragraph's bold lead-in (充分释放“第一书记”作用。) is short
+HEADING_MAX_CHARS = 30  # a section heading: a paragraph of one short sentence without a full stop
 MAX_PREFIX_CHARS = 8  # 万科城市花园 + 小区; longer runs are clauses, not names
 NAME_POS = ("n", "j")  # tags a name's prefix may carry after a place: 风格/n 城事/n
 PROPER_POS = ("ns", "nr", "nz", "nt")  # a lone name needs one proper-noun token: 东胜/nr 街道
@@ -119,6 +120,35 @@ class Places:
             if nxt:
                 return min(nxt, key=lambda m: m.start).locality
         return self.document_locality
+
+    def in_heading(self, offset: int) -> bool:
+        """Is ``offset`` in a section heading (“三问于民”让老旧小区改造更贴民心), which says
+        no place of its own?"""
+        starts = [s.start for s in self.sentences]
+        i = bisect.bisect_right(starts, offset) - 1
+        return 0 <= i and offset < self.sentences[i].end and self._is_heading(i)
+
+    def adjacent(self, offset: int) -> Locality | None:
+        """The place written right before ``offset`` (a quote between allowed), or None:
+        南院门街道“书院红” → 南院门街道 for the name 书院红."""
+        for m in self.mentions:
+            if m.locality is not None and m.end <= offset <= m.end + 1 and (
+                    m.end == offset or self._char(m.end) in "“\"「"):
+                return m.locality
+        return None
+
+    def _char(self, offset: int) -> str:
+        for sent in self.sentences:
+            if sent.start <= offset < sent.end:
+                return sent.text[offset - sent.start]
+        return ""
+
+    def _is_heading(self, i: int) -> bool:
+        sent = self.sentences[i]
+        alone = (i == 0 or self.sentences[i - 1].paragraph != sent.paragraph) and (
+            i + 1 == len(self.sentences) or self.sentences[i + 1].paragraph != sent.paragraph)
+        return alone and len(sent.text.strip()) <= HEADING_MAX_CHARS and not sent.text.rstrip().endswith(
+            tuple("。!?！？"))
 
     def _is_lead_in(self, i: int) -> bool:
         sent = self.sentences[i]

@@ -1,8 +1,9 @@
 """Document → Extraction: the stages composed, in one place, without Prefect.
 
 tag → localities, facts, mechanisms (each reads only the Tagged document) → place each
-record in its most specific locality → drop facts that are digits inside a mechanism's
-name (阳光8号, 1+3+N). Corrections from annotations/ are applied by the catalogue writer.
+record in its most specific locality (a practice by its first mention outside headings,
+and by a place written right before its name) → drop facts that are digits inside a
+mechanism's name (阳光8号, 1+3+N). Corrections from annotations/ are applied by the catalogue writer.
 """
 from __future__ import annotations
 
@@ -26,6 +27,20 @@ def process_document(document: Document, settings: Settings) -> Extraction:
         if not any(s <= f.start and f.end <= e for s, e in name_spans)
     ]
     facts = [replace(f, locality=places.locality_at(f.start)) for f in facts]
-    mechanisms = [replace(m, locality=places.locality_at(m.start)) for m in mechanisms]
+    mechanisms = [replace(m, locality=_practice_place(m, document.text, places)) for m in mechanisms]
     return Extraction(document=document, facts=facts, mechanisms=mechanisms, places=places.places,
                       sentences=tagged.sentences, document_locality=places.document_locality)
+
+
+def _practice_place(m, text: str, places) -> "Locality | None":
+    """Where a practice is: at its first mention outside section headings (a heading names
+    the practice its section then places), the place written right before the name
+    (南院门街道“书院红”), else the place in effect there."""
+    name, at = text[m.start:m.end], m.start
+    while places.in_heading(at):
+        later = text.find(name, at + 1)
+        if later < 0:
+            at = m.start
+            break
+        at = later
+    return places.adjacent(at) or places.locality_at(at)

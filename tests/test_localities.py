@@ -151,3 +151,15 @@ def test_gazetteer_loads_fast_from_package_data():
     assert regions["320106"].name == "鼓楼区" and regions["320106"].parent == "320100"
     assert regions["310101"].parent == "310000"  # a municipality's district hangs off it directly
     assert aliases["320100"] == "南京" and "320106" in blocks
+
+
+def test_practice_placed_at_its_first_mention_outside_headings_and_by_the_place_before_it():
+    from pipeline.process import process_document
+
+    text = (NANJING + "“睦邻议事”让小区更和谐\n居民的事大家商量。宁海路街道推行“睦邻议事”工作法,每月开展协商。\n"
+            "全区形成了湖南路街道“红色驿家”等一批党建品牌。\n")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    extraction = process_document(Document("t.txt", "t.txt", digest, digest, text), SETTINGS)
+    where = {m.name: m.locality.chain() for m in extraction.mechanisms if m.locality}
+    assert where["睦邻议事"] == ["江苏省", "南京市", "鼓楼区", "宁海路街道"]  # the heading says no place
+    assert where["红色驿家"] == ["江苏省", "南京市", "鼓楼区", "湖南路街道"]  # not 全区: the street before it
