@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -45,20 +44,24 @@ def lcut_seconds(folder: Path) -> tuple[float, int]:
     return time.perf_counter() - started, chars
 
 
+# Runs the command in its own process and prints the peak RSS (kB) of its largest process:
+# RUSAGE_CHILDREN of this benchmark would carry the peak of every earlier run.
+PEAK_WRAPPER = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+
+
 def timed_run(folder: Path, db: Path, extra: list[str]) -> dict:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    proc = subprocess.run([JINGYAN, "run", str(folder), "--db", str(db), "--no-progress", *extra],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, JINGYAN, "run", str(folder), "--db", str(db),
+                           "--no-progress", *extra], capture_output=True, text=True)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"jingyan run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = int(proc.stderr.strip().splitlines()[-1])
     conn = sqlite3.connect(db)
     flow_seconds = conn.execute("select seconds from runs order by started desc limit 1").fetchone()[0]
     conn.close()
-    return {"wall_s": round(wall, 2), "flow_s": flow_seconds,
-            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1)}
+    return {"wall_s": round(wall, 2), "flow_s": flow_seconds, "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
 def search_p95(db: Path, queries: list[str], rounds: int = 20) -> float | None:
