@@ -689,7 +689,16 @@ def _sentence_parts(name: str, rest: str) -> tuple[tuple[str, ...], str]:
     cfg = rules()["components"]
     if not rest:
         return (), ""
-    runs = _runs(rest, cfg)
+    cues = tuple(cfg["same_sentence"]["cues"])
+    runs = []
+    for run in _runs(rest, cfg):
+        head = next((c for c in cues if run[0].startswith(c) and len(run[0]) > len(c)), "")
+        if head:  # 即走访农户、走访企业: the cue stayed in the first item
+            run = [run[0][len(head):]] + run[1:]
+        if runs or head or rest[:max(0, rest.find(run[0]))].endswith(cues):
+            runs.append(run)
+    if not runs:
+        return (), ""  # 使社区干部用权更规范、…: a list no cue introduces may be anything
     # 三联三亮三服务 counts three lists of three: each met in turn, in order
     counts = _counts(name)
     if len(counts) >= 2:
@@ -929,7 +938,10 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> list[Mechanism]:
             if comps and not definition:
                 definition, dstart, drule = ntext[span[0]:span[1]], span[0], crule
         if not comps:
-            comps, crule = _sentence_parts(core or first.name, ntext[first.end:sent.end])
+            # to the end of the name's sentence, but not past a semicolon: what follows one is
+            # the next thing the article lists (…“两计划两行动”…;…搭建交流经验、碰撞思想的平台)
+            rest = re.split(r"[;；]", ntext[first.end:sent.end], maxsplit=1)[0]
+            comps, crule = _sentence_parts(core or first.name, rest)
         if comps:
             source_start = min(x for x in (dstart, first.core_start, first.end) if x is not None)
             comps = _surface_parts(comps, ntext, text, source_start)

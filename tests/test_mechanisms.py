@@ -376,10 +376,14 @@ def test_component_rules(name, definition, components, rule):
     # a counted name's parts later in its own sentence, the count met
     ("村里推行“三事分流”办法,将群众诉求分为村事、组事、家事,分别办理。", "三事分流", ("村事", "组事", "家事")),
     # several counts: a list for each, in order
-    ("开展“两访三送”活动,走访农户、走访企业,送政策、送技术、送岗位上门。", "两访三送",
+    ("开展“两访三送”活动,即走访农户、走访企业,送政策、送技术、送岗位上门。", "两访三送",
      ("走访农户", "走访企业", "送政策", "送技术", "送岗位上门")),
     # a count not met in the sentence: no parts rather than wrong ones
     ("开展“三访”活动,组织干部走访农户、走访企业。", "三访", ()),
+    # nor a list no cue introduces
+    ("推行“三清单”运行法,使干部用权更规范、监督更到位、生态更清朗。", "三清单运行法", ()),
+    # nor past a semicolon, where the article goes on to something else
+    ("开展“两访两送”活动,提升服务质量;搭建交流经验、碰撞思想的平台,推行上挂下派、结对培养。", "两访两送", ()),
 ])
 def test_parts_in_the_names_own_sentence(text, name, components):
     assert _one(text, name).components == components
