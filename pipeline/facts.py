@@ -27,20 +27,10 @@ from pathlib import Path
 from .numbers import parse_number
 from .records import Fact, Sentence
 from .settings import DATA_DIR, Settings
+from .tables import read_table
 from .tagging import Tagged, backend_for, fold
 
 # ---------------------------------------------------------------- lexicons (data files)
-
-
-def _rows(name: str, data_dir: Path = DATA_DIR) -> list[list[str]]:
-    """Rows of a ``fact_*.tsv`` file, comments and blank lines skipped; "" means empty."""
-    rows = []
-    for line in (data_dir / name).read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = [c.strip() for c in line.split("\t")]
-        rows.append(["" if c == '""' else c for c in cells])
-    return rows
 
 
 @dataclass(frozen=True)
@@ -70,18 +60,18 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=2)
 def lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
-    units = tuple(sorted((Unit(r[0], r[1], r[2], frozenset(r[3].split(","))) for r in _rows("fact_units.tsv", data_dir)),
+    units = tuple(sorted((Unit(r[0], r[1], r[2], frozenset(r[3].split(","))) for r in read_table(data_dir / "fact_units.tsv")),
                          key=lambda u: -len(u.written)))
     prefixes, before, suffixes, at_least = {}, {}, {}, []
-    for row in _rows("fact_qualifiers.tsv", data_dir):
+    for row in read_table(data_dir / "fact_qualifiers.tsv"):
         _, position, word, qualifier = row[:4]
         {"prefix": prefixes, "before": before, "suffix": suffixes}.get(position, {})[word] = qualifier
         if position == "at_least":
             at_least.append(word)
-    times = tuple((r[0], re.compile(r[1])) for r in _rows("fact_times.tsv", data_dir))
-    rejects = _rows("fact_reject.tsv", data_dir)
+    times = tuple((r[0], re.compile(r[1])) for r in read_table(data_dir / "fact_times.tsv"))
+    rejects = read_table(data_dir / "fact_reject.tsv")
     words: dict[str, dict[str, str]] = {}
-    for row in _rows("fact_subject.tsv", data_dir):
+    for row in read_table(data_dir / "fact_subject.tsv"):
         words.setdefault(row[1], {})[row[2]] = row[3] if len(row) > 3 else ""
     return Lexicon(
         units=units, prefixes=prefixes, before=before, suffixes=suffixes, at_least=tuple(at_least), times=times,

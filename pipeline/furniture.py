@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .settings import DATA_DIR
+from .tables import read_table
 
 SENTENCE_PUNCT = re.compile(r"[,,。;;!!??]")
 ANY_PUNCT = re.compile(r"[,,。;;!!??::、“”\"()()《》]")
@@ -66,18 +67,10 @@ class Pattern:
     regex: re.Pattern
 
 
-def _read_tsv(path: Path) -> list[list[str]]:
-    rows = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip() and not raw.startswith("#"):
-            rows.append(raw.split("\t"))
-    return rows
-
-
 @functools.lru_cache(maxsize=None)
 def nav_regex(data_dir: Path = DATA_DIR) -> re.Pattern:
     """A line made only of navigation words: ``返回目录  放大缩小全文复制``."""
-    words = sorted((row[1] for row in _read_tsv(data_dir / "furniture_nav.tsv")), key=len, reverse=True)
+    words = sorted((row[1] for row in read_table(data_dir / "furniture_nav.tsv")), key=len, reverse=True)
     alternation = "|".join(re.escape(w) for w in words)
     return re.compile(rf"^(?:\s*(?:{alternation})[::]?)+\s*$")  # 分享到: 字体:大 中 小
 
@@ -85,7 +78,7 @@ def nav_regex(data_dir: Path = DATA_DIR) -> re.Pattern:
 @functools.lru_cache(maxsize=None)
 def patterns(data_dir: Path = DATA_DIR) -> tuple[Pattern, ...]:
     out = []
-    for row in _read_tsv(data_dir / "furniture_patterns.tsv"):
+    for row in read_table(data_dir / "furniture_patterns.tsv"):
         rule_id, max_chars, pattern = row[0], int(row[1]), row[2]
         regex = nav_regex(data_dir) if pattern == "@nav" else re.compile(pattern)
         out.append(Pattern(rule_id, max_chars, regex))
@@ -94,7 +87,7 @@ def patterns(data_dir: Path = DATA_DIR) -> tuple[Pattern, ...]:
 
 @functools.lru_cache(maxsize=None)
 def layout(data_dir: Path = DATA_DIR) -> dict[str, int]:
-    return {row[0]: int(row[1]) for row in _read_tsv(data_dir / "furniture_layout.tsv")}
+    return {row[0]: int(row[1]) for row in read_table(data_dir / "furniture_layout.tsv")}
 
 
 def split_lines(text: str) -> list[Line]:

@@ -17,7 +17,6 @@ Three steps:
 from __future__ import annotations
 
 import bisect
-import csv
 import functools
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from . import gazetteer as gaz
 from .records import Locality, PlacedSpan, Sentence
 from .settings import DATA_DIR, Settings
+from .tables import read_table
 from .tagging import Tagged
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
@@ -62,16 +62,11 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    suffixes = tuple(SuffixRule(r[0], r[1], r[2], r[3]) for r in _rows("locality_suffixes.tsv"))
+    suffixes = tuple(SuffixRule(r[0], r[1], r[2], r[3]) for r in read_table(DATA_DIR / "locality_suffixes.tsv"))
     words: dict[str, dict[str, str]] = {}
-    for rid, word, kind, *_ in _rows("locality_stoplist.tsv"):
+    for rid, word, kind, *_ in read_table(DATA_DIR / "locality_stoplist.tsv"):
         words.setdefault(kind, {})[word] = rid
     return Lexicon(tuple(sorted(suffixes, key=lambda s: -len(s.suffix))), words)
-
-
-def _rows(name: str) -> list[list[str]]:
-    with open(DATA_DIR / name, encoding="utf-8") as f:
-        return [r for r in csv.reader(f, delimiter="\t") if r and not r[0].startswith("#")]
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .records import Mechanism, Sentence, Token
 from .settings import DATA_DIR, Settings
+from .tables import read_table
 from .tagging import Tagged, fold
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
@@ -42,23 +43,15 @@ def rules() -> dict:
     return json.loads((DATA_DIR / "mechanism_rules.json").read_text(encoding="utf-8"))
 
 
-def _tsv(name: str) -> list[list[str]]:
-    rows = []
-    for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            rows.append(line.split("\t"))
-    return rows
-
-
 @functools.lru_cache(maxsize=1)
 def stoplist() -> dict[str, str]:
     """phrase → rule id: 神经末梢 → MS-001."""
-    return {row[1]: row[0] for row in _tsv("mechanism_stoplist.tsv")}
+    return {row[1]: row[0] for row in read_table(DATA_DIR / "mechanism_stoplist.tsv")}
 
 
 @functools.lru_cache(maxsize=1)
 def category_table() -> list[tuple[str, str, str]]:
-    return [(row[0], row[1], row[2]) for row in _tsv("mechanism_categories.tsv")]
+    return [(row[0], row[1], row[2]) for row in read_table(DATA_DIR / "mechanism_categories.tsv")]
 
 
 @functools.lru_cache(maxsize=8)

@@ -25,8 +25,9 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .furniture import Line, _read_tsv
+from .furniture import Line
 from .settings import DATA_DIR
+from .tables import read_table
 
 # Furniture lines that state nothing about this article: a copyright year is not a
 # publication date, a jump note's 第1版 is not this article's edition.
@@ -69,7 +70,7 @@ class Rule:
 
 @functools.lru_cache(maxsize=None)
 def rules(data_dir: Path = DATA_DIR) -> tuple[Rule, ...]:
-    return tuple(Rule(r[0], r[1], r[2], re.compile(r[3])) for r in _read_tsv(data_dir / "metadata_patterns.tsv"))
+    return tuple(Rule(r[0], r[1], r[2], re.compile(r[3])) for r in read_table(data_dir / "metadata_patterns.tsv"))
 
 
 def iso_date(raw: str) -> str:
