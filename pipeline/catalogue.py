@@ -157,8 +157,7 @@ class Catalogue:
         with self.db.atomic():
             for doc_id, raw in self.db.execute("select id, paths from documents").fetchall():
                 for path in json.loads(raw or "[]"):
-                    self.db.execute("insert or replace into document_paths (path, document_id) values (?, ?)",
-                                    [path, doc_id])
+                    self._hold(path, doc_id)
 
     # -- runs and errors ------------------------------------------------------------------------
     def start_run(self, inputs: Iterable[str], settings: dict) -> str:
@@ -193,13 +192,12 @@ class Catalogue:
             row = self.db.execute("select paths from documents where id = ?", [document_id]).fetchone()
             if row is None:
                 return
-            self._retire_earlier_versions(document_id, path)
+            self._take_path(document_id, path)
             paths = json.loads(row[0] or "[]")
             if path not in paths:
                 paths.append(path)
                 self.db.execute("update documents set paths = ? where id = ?",
                                 [json.dumps(paths, ensure_ascii=False), document_id])
-            self._hold(path, document_id)
 
     def _hold(self, path: str, document_id: str) -> None:
         self.db.execute("insert or replace into document_paths (path, document_id) values (?, ?)",
@@ -248,8 +246,7 @@ class Catalogue:
             for table in ("facts", "mechanisms", "locality_mentions"):
                 where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
-            self._retire_earlier_versions(doc.id, doc.path)
-            self._hold(doc.path, doc.id)
+            self._take_path(doc.id, doc.path)
             self.db["facts"].insert_all((_fact_row(doc, f) for f in extraction.facts), pk="id", replace=True)
             mech_rows, practices = [], {}
             for m in extraction.mechanisms:
@@ -267,10 +264,10 @@ class Catalogue:
                  for p in extraction.places), pk="id", replace=True)
         return len(extraction.facts), len(mech_rows)
 
-    def _retire_earlier_versions(self, document_id: str, path: str) -> None:
-        """The file at ``path`` now holds this document: an earlier version loses the path, and
-        goes (with its rows) once no path holds it. Annotators' corrections stay in annotations/
-        and are reported as no longer matching."""
+    def _take_path(self, document_id: str, path: str) -> None:
+        """The file at ``path`` now holds this document (``document_paths`` says so): an earlier
+        version loses the path, and goes (with its rows) once no path holds it. Annotators'
+        corrections stay in annotations/ and are reported as no longer matching."""
         rows = self.db.execute(
             "select d.id, d.paths from document_paths p join documents d on d.id = p.document_id "
             "where p.path = ? and p.document_id != ?", [path, document_id]).fetchall()
@@ -283,6 +280,7 @@ class Catalogue:
             for table in ("facts", "mechanisms", "locality_mentions", "document_paths"):
                 self.db.execute(f"delete from {table} where document_id = ?", [other_id])
             self.db.execute("delete from documents where id = ?", [other_id])
+        self._hold(path, document_id)
 
     def _upsert_localities(self, localities: Iterable[Locality]) -> None:
         rows = [{"id": loc.id, "name": loc.name, "level": loc.level,
