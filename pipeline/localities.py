@@ -102,9 +102,8 @@ class Places:
 
         In 鼓楼区宁海路街道是…。今年,宁海路街道开展…247个…  247个 is at 宁海路街道.
         """
-        starts = [s.start for s in self.sentences]
-        i = bisect.bisect_right(starts, offset) - 1
-        if i < 0 or offset >= self.sentences[i].end:
+        i = self._sentence_index(offset)
+        if i is None:
             return self.document_locality
         sent = self.sentences[i]
         scoped = [m for m in self.mentions if m.scoping and m.paragraph == sent.paragraph and m.start < offset]
@@ -119,9 +118,8 @@ class Places:
     def in_heading(self, offset: int) -> bool:
         """Is ``offset`` in a section heading (“三问于民”让老旧小区改造更贴民心), which says
         no place of its own?"""
-        starts = [s.start for s in self.sentences]
-        i = bisect.bisect_right(starts, offset) - 1
-        return 0 <= i and offset < self.sentences[i].end and self._is_heading(i)
+        i = self._sentence_index(offset)
+        return i is not None and self._is_heading(i)
 
     def adjacent(self, offset: int) -> Locality | None:
         """The place written right before ``offset`` (a quote between allowed), or None:
@@ -132,24 +130,33 @@ class Places:
                 return m.locality
         return None
 
+    @functools.cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    def _sentence_index(self, offset: int) -> int | None:
+        """Index of the body sentence holding ``offset``, or None outside the body."""
+        i = bisect.bisect_right(self._sentence_starts, offset) - 1
+        return i if i >= 0 and offset < self.sentences[i].end else None
+
     def _char(self, offset: int) -> str:
-        for sent in self.sentences:
-            if sent.start <= offset < sent.end:
-                return sent.text[offset - sent.start]
-        return ""
+        i = self._sentence_index(offset)
+        return "" if i is None else self.sentences[i].text[offset - self.sentences[i].start]
+
+    def _opens_paragraph(self, i: int) -> bool:
+        return i == 0 or self.sentences[i - 1].paragraph != self.sentences[i].paragraph
+
+    def _closes_paragraph(self, i: int) -> bool:
+        return i + 1 == len(self.sentences) or self.sentences[i + 1].paragraph != self.sentences[i].paragraph
 
     def _is_heading(self, i: int) -> bool:
-        sent = self.sentences[i]
-        alone = (i == 0 or self.sentences[i - 1].paragraph != sent.paragraph) and (
-            i + 1 == len(self.sentences) or self.sentences[i + 1].paragraph != sent.paragraph)
-        return alone and len(sent.text.strip()) <= HEADING_MAX_CHARS and not sent.text.rstrip().endswith(
-            tuple("。!?！？"))
+        text = self.sentences[i].text
+        return (self._opens_paragraph(i) and self._closes_paragraph(i) and len(text.strip()) <= HEADING_MAX_CHARS
+                and not text.rstrip().endswith(tuple("。!?！？")))
 
     def _is_lead_in(self, i: int) -> bool:
-        sent = self.sentences[i]
-        first = i == 0 or self.sentences[i - 1].paragraph != sent.paragraph
-        has_next = i + 1 < len(self.sentences) and self.sentences[i + 1].paragraph == sent.paragraph
-        return first and has_next and len(sent.text) <= LEAD_IN_MAX_CHARS
+        return (self._opens_paragraph(i) and not self._closes_paragraph(i)
+                and len(self.sentences[i].text) <= LEAD_IN_MAX_CHARS)
 
 
 def find_places(tagged: Tagged, settings: Settings) -> Places:
