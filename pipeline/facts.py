@@ -153,16 +153,14 @@ def find_figures(sentence: Sentence, lex: Lexicon) -> list[Figure]:
     token_ends = {t.end - sentence.start for t in sentence.tokens}
     figures = []
     for m in _figure_pattern(lex).finditer(text):
-        figure = _figure(m, text, depth, token_starts, lex)
-        if figure is not None and m.group("unit") and "whole_word" in lex.unit(m.group("unit")).kinds \
-                and m.end("unit") not in token_ends:
-            continue  # 3部门: the unit is the start of another word
+        figure = _figure(m, text, depth, token_starts, token_ends, lex)
         if figure is not None:
             figures.append(figure)
     return figures
 
 
-def _figure(m: re.Match, text: str, depth: list[int], token_starts: set[int], lex: Lexicon) -> Figure | None:
+def _figure(m: re.Match, text: str, depth: list[int], token_starts: set[int], token_ends: set[int],
+            lex: Lexicon) -> Figure | None:
     pre, num, unit_written, post = m.group("pre") or "", m.group("num"), m.group("unit"), m.group("post") or ""
     num_start, num_end = m.start("num"), m.end("num")
     chinese = not HAS_ARABIC.search(num)
@@ -188,6 +186,8 @@ def _figure(m: re.Match, text: str, depth: list[int], token_starts: set[int], le
     if unit is not None and "duration" in unit.kinds:
         if unit.written == "年" and (pre not in ("连续", "累计", "近", "超过") or after[:1] in "来以"):
             return None  # 2020年, 10年来: dates and time expressions, not durations
+    if unit is not None and "whole_word" in unit.kinds and m.end("unit") not in token_ends:
+        return None  # 3部门: the unit is the start of another word
     if chinese:
         if unit is None or "chinese_ok" not in unit.kinds or num_start not in token_starts:
             return None  # 统一, 三坊七巷: a numeral inside a word
