@@ -647,6 +647,10 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
     counted = _formula_parts(name, definition, cfg)
     if counted:
         return counted, cfg["formula_counts"]["id"]
+    counts = _counts(name)
+    # 两访三送 lists 2 + 3 parts: a list of two is not all of them
+    want = (sum(counts) if len(counts) >= 2 else _count_in(name)) or (
+        len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
     for source in (definition, after):
         if not source:
             continue
@@ -657,10 +661,6 @@ def components_of(name: str, definition: str, after: str = "", core: str = "") -
                 return tuple(parts), cfg["steps"]["id"]
         if source.count("—") >= 2 and "、" not in source:
             return tuple(p.strip() for p in source.split("—")), cfg["chain"]["id"]
-        counts = _counts(name)
-        # 两访三送 lists 2 + 3 parts: a list of two is not all of them
-        want = (sum(counts) if len(counts) >= 2 else _count_in(name)) or (
-            len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
         runs = _runs(source, cfg)
         if runs:
             pick = next((r for r in runs if want and len(r) == want), None)
