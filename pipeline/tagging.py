@@ -178,8 +178,7 @@ class JiebaBackend:
         return "n"  # an HMM-found word in this genre is nearly always a name or a noun
 
     def tokenize(self, text: str) -> list[tuple[str, str]]:
-        memo, tag_of = self._memo, self.tag_of
-        return [(w, memo.get(w) or tag_of(w)) for w in self._tokenizer.cut(text, HMM=True)]
+        return [(w, self.tag_of(w)) for w in self._tokenizer.cut(text, HMM=True)]
 
 
 @functools.lru_cache(maxsize=1)
