@@ -30,6 +30,7 @@ from pathlib import Path
 from . import PIPELINE_VERSION
 from .corrections import (FACT_FIELDS, MECHANISM_FIELDS, append_records, clean_fields, locality_chains,
                           occurrence_of, read_records, row_fields)
+from .evaluate import GoldError, anchor_span
 
 LABEL_CONTROL = "label"
 TEXT_OBJECT = "text"
@@ -515,21 +516,14 @@ def _import_csv(path: Path, annotations_dir: Path, db: Path | None) -> ImportRep
             occurrence = int(row.get("occurrence") or 1)
         except ValueError:
             raise ImportError_(f"{where}: occurrence {row.get('occurrence')!r} is not a number") from None
-        start = _nth(doc["text"], row["anchor"], occurrence)
-        if start < 0:
-            raise ImportError_(f"{where}: anchor {row['anchor']!r} (occurrence {occurrence}) not in {doc['source_name']}")
+        try:
+            start, end = anchor_span(doc["text"], row["anchor"], occurrence)
+        except GoldError:
+            raise ImportError_(
+                f"{where}: anchor {row['anchor']!r} (occurrence {occurrence}) not in {doc['source_name']}") from None
         who = (row.get("who") or "").strip() or who_default
-        records.append(_record(kind, action, doc, start, start + len(row["anchor"]), fields, rid or None, who, _now()))
+        records.append(_record(kind, action, doc, start, end, fields, rid or None, who, _now()))
     return _write(report, annotations_dir, records)
-
-
-def _nth(text: str, anchor: str, occurrence: int) -> int:
-    pos = -1
-    for _ in range(max(1, occurrence)):
-        pos = text.find(anchor, pos + 1)
-        if pos < 0:
-            return -1
-    return pos
 
 
 def _texts(baseline: _Baseline, annotations_dir: Path) -> dict[str, dict]:
