@@ -195,3 +195,18 @@ def test_csv_that_is_not_ours_is_refused(tmp_path):
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ImportError_, match="not a jingyan"):
         import_corrections(path, tmp_path / "annotations")
+
+
+def test_csv_anchor_missing_from_the_text_is_refused_by_row(exported, tmp_path):
+    doc, db, files = exported
+    with files["facts.csv"].open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["action"], rows[0]["occurrence"] = "reject", "9"  # the anchor is written fewer times than that
+    edited = tmp_path / "facts.csv"
+    with edited.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(ImportError_, match=r"facts\.csv.*anchor '895个' \(occurrence 9\) not in article\.txt"):
+        import_corrections(edited, tmp_path / "annotations", db=db)
+    assert not (tmp_path / "annotations" / "article.txt.jsonl").exists()  # nothing half-written
