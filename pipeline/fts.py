@@ -18,11 +18,12 @@ import atexit
 import contextlib
 import functools
 import hashlib
-import math
 import re
 import threading
 from pathlib import Path
 from typing import Iterator
+
+from .segment import WORD_CHAR, Segmenter
 
 TOKENIZER = "jieba"
 DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
@@ -45,10 +46,7 @@ MAX_SUBWORD_SCAN = 12  # longer "words" are runs of Latin letters/digits: nothin
 # Full-width ASCII (ＡＢＣ２０２３) folds to ASCII so a query typed either way matches.
 _FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _WORDLIKE = re.compile(r"\w")
-_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")  # jieba's re_han_default
-_SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default
-_LATIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-SHORT_TEXT = 400  # texts up to this many characters are cached (sentences, names, queries)
+SHORT_TEXT = 400  # texts up to this many characters have their index tokens cached (names, queries)
 
 _load_lock = threading.Lock()  # held while jieba loads (~1 s)
 _register_lock = threading.Lock()
@@ -57,65 +55,6 @@ _c_tokenizer = None  # the fts5_tokenizer struct and its callbacks, made once pe
 # Connections the tokenizer is registered on (sqlite3 connections take no weak references),
 # closed at exit; closed ones are dropped at each registration.
 _connections: list = []
-
-
-# -- segmentation (pure Python: testable without SQLite) --------------------------------------------
-class Segmenter:
-    """jieba's segmentation without HMM: the most probable route through the DAG of
-    dictionary words, exactly as ``jieba.Tokenizer.cut(text, HMM=False)`` cuts, in about
-    half the time (one pass builds DAG and route; the FTS index runs it on every text).
-
-    >>> list(segmenter().cut("推行红色物业。"))
-    ['推行', '红色物业', '。']
-    """
-
-    def __init__(self, jieba_tokenizer):
-        self.freq = jieba_tokenizer.FREQ  # words and their prefixes (prefixes with frequency 0)
-        self.logtotal = math.log(jieba_tokenizer.total)
-
-    def cut(self, text: str) -> Iterator[str]:
-        for block in _HAN.split(text):
-            if not block:
-                continue
-            if _HAN.match(block):
-                yield from self._cut_block(block)
-            else:  # punctuation and spaces: one character (or run of \r\n) at a time, as jieba
-                for piece in _SKIP.split(block):
-                    if piece:
-                        yield from ((piece,) if _SKIP.match(piece) else piece)
-
-    def _cut_block(self, s: str) -> Iterator[str]:
-        n, freq_get, log, logtotal = len(s), self.freq.get, math.log, self.logtotal
-        best = [0.0] * (n + 1)  # best[k]: log probability of the best route through s[k:]
-        end = [0] * (n + 1)  # end[k]: where the first word of that route ends
-        for k in range(n - 1, -1, -1):
-            score, stop, i = None, k + 1, k + 1
-            f = freq_get(s[k])
-            while f is not None:  # every dictionary word starting at k
-                if f:
-                    v = log(f) - logtotal + best[i]
-                    if score is None or v >= score:  # ties go to the longer word, as in jieba
-                        score, stop = v, i
-                if i >= n:
-                    break
-                i += 1
-                f = freq_get(s[k:i])
-            if score is None:  # unknown character: a word of its own with frequency 1
-                score, stop = best[k + 1] - logtotal, k + 1
-            best[k], end[k] = score, stop
-        x, latin = 0, ""
-        while x < n:  # single Latin letters and digits join into one word: 895, ABC
-            word = s[x:end[x]]
-            if len(word) == 1 and word in _LATIN_CHARS:
-                latin += word
-            else:
-                if latin:
-                    yield latin
-                    latin = ""
-                yield word
-            x = end[x]
-        if latin:
-            yield latin
 
 
 def segmenter() -> Segmenter:
@@ -151,12 +90,13 @@ def load_jieba():
     return tokenizer
 
 
-_provided: dict[str, tuple] = {}  # document texts already tokenised by a worker → their tokens
+_provided: dict[str, tuple] = {}  # document texts already tokenised by a worker → their tokens, encoded
 
 
 @contextlib.contextmanager
 def provided(texts_tokens: dict[str, tuple]):
-    """Within this block, ``tokens`` returns these precomputed tokens for these texts.
+    """Within this block, the index takes these precomputed tokens (``encoded(tokens(text))``)
+    for these texts instead of tokenising them.
 
     The flow's workers tokenise each document (the costly part of indexing) in parallel;
     the single writer then indexes without tokenising again. Same function, same tokens.
@@ -180,24 +120,42 @@ def tokens(text: str, query: bool = False) -> tuple[tuple[str, int, int, int], .
     >>> [t[0] for t in tokens("红色物业", query=True)]
     ['红色物业']
     """
+    return tuple(_tokens(text, query))
+
+
+def encoded(tokens_: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[bytes, int, int, int, int], ...]:
+    """Tokens as SQLite takes them: (UTF-8 bytes, their length, start, end, flags). Made by
+    the workers, so that the single writer only hands them over."""
+    out = []
+    for token, start, end, flags in tokens_:
+        data = token.encode("utf-8")
+        out.append((data, len(data), start, end, flags))
+    return tuple(out)
+
+
+def _index_tokens(text: str, query: bool) -> tuple[tuple[bytes, int, int, int, int], ...]:
     if len(text) <= SHORT_TEXT:
-        return _short_tokens(text, query)
+        return _short_index_tokens(text, query)
     if not query and text in _provided:
         return _provided[text]
-    return tuple(_tokens(text, query))
+    return encoded(tokens(text, query))
 
 
 @functools.lru_cache(maxsize=8192)
-def _short_tokens(text: str, query: bool) -> tuple[tuple[str, int, int, int], ...]:
-    # Facts and mechanisms of one sentence all index that sentence; queries repeat.
-    return tuple(_tokens(text, query))
+def _short_index_tokens(text: str, query: bool) -> tuple[tuple[bytes, int, int, int, int], ...]:
+    # Subjects, names and categories repeat across rows; queries repeat.
+    return encoded(tokens(text, query))
 
 
 def _tokens(text: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
     seg = segmenter()
-    freq = seg.freq
-    char = byte = 0
-    for word in seg.cut(text.translate(_FOLD)):
+    return _word_tokens(text, seg.cut(text.translate(_FOLD)), 0, 0, query, seg.freq)
+
+
+def _word_tokens(text: str, words, char: int, byte: int, query: bool,
+                 freq: dict) -> Iterator[tuple[str, int, int, int]]:
+    """The tokens of ``words``, a segmentation of the folded text from ``char`` (at ``byte``) on."""
+    for word in words:
         n = len(word)
         original = text[char:char + n]
         size = n if original.isascii() else len(original.encode("utf-8"))
@@ -207,6 +165,34 @@ def _tokens(text: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
                 yield from _subwords(word, original, byte, freq)
         char += n
         byte += size
+
+
+def tokens_reusing(text: str, paragraphs: list[tuple[int, int, list[str]]]) -> tuple[tuple[str, int, int, int], ...]:
+    """``tokens(text)``, reusing the words of paragraphs the tagger has already cut as the
+    index cuts (``Tagged.search_words``): only the text between them is cut here.
+
+    A paragraph whose words do not fill it, or that does not stand apart from its
+    neighbours (a word could run across its edge), makes the whole text be cut afresh.
+    """
+    seg = segmenter()
+    folded = text.translate(_FOLD)
+    out: list[tuple[str, int, int, int]] = []
+    char = byte = 0
+    for start, end, words in paragraphs:
+        if (start < char or sum(map(len, words)) != end - start
+                or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
+            return tokens(text)
+        out += _word_tokens(text, seg.cut(folded[char:start]), char, byte, False, seg.freq)
+        byte += _utf8_len(text[char:start])
+        out += _word_tokens(text, words, start, byte, False, seg.freq)
+        byte += _utf8_len(text[start:end])
+        char = end
+    out += _word_tokens(text, seg.cut(folded[char:]), char, byte, False, seg.freq)
+    return tuple(out)
+
+
+def _utf8_len(s: str) -> int:
+    return len(s) if s.isascii() else len(s.encode("utf-8"))
 
 
 def _subwords(word: str, original: str, byte: int, freq: dict) -> Iterator[tuple[str, int, int, int]]:
@@ -249,9 +235,8 @@ def _make_c_tokenizer():
         if n_text <= 0:
             return SQLITE_OK
         text = ffi.unpack(p_text, n_text).decode("utf-8", "replace")
-        for token, start, end, tflags in tokens(text, query=bool(flags & FTS5_TOKENIZE_QUERY)):
-            data = token.encode("utf-8")
-            rc = x_token(ctx, tflags, data, len(data), start, end)
+        for data, size, start, end, tflags in _index_tokens(text, bool(flags & FTS5_TOKENIZE_QUERY)):
+            rc = x_token(ctx, tflags, data, size, start, end)
             if rc != SQLITE_OK:
                 return rc
         return SQLITE_OK

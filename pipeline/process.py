@@ -29,7 +29,8 @@ def process_document(document: Document, settings: Settings) -> Extraction:
     facts = [replace(f, locality=places.locality_at(f.start)) for f in facts]
     mechanisms = [replace(m, locality=_practice_place(m, document.text, places)) for m in mechanisms]
     return Extraction(document=document, facts=facts, mechanisms=mechanisms, places=places.places,
-                      sentences=tagged.sentences, document_locality=places.document_locality)
+                      sentences=tagged.sentences, document_locality=places.document_locality,
+                      search_words=tagged.search_words)
 
 
 def _practice_place(m, text: str, places) -> "Locality | None":

@@ -6,6 +6,7 @@ with them: ``他说:“好。”然后`` splits after ``”``.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from .records import Document, Sentence, Token
+from .segment import Segmenter
 from .settings import Settings
 
 SENTENCE_END = set("。!?!?")
@@ -23,11 +25,10 @@ MEMO_MAX_WORDS = 500_000  # distinct words whose tag a process remembers (~60 MB
 
 
 # Full-width and variant punctuation folded to the forms the rules are written for, one
-# character for one so that offsets do not move.
-FOLD = str.maketrans({"，": ",", "：": ":", "；": ";", "（": "(", "）": ")", "！": "!", "？": "?",
-                      "％": "%", "＋": "+", "－": "-", "．": ".", "\u3000": " ", "「": "“", "」": "”",
-                      "『": "‘", "』": "’", "﹃": "“", "﹄": "”",
-                      **{chr(0xFF10 + i): str(i) for i in range(10)}})
+# character for one so that offsets do not move. Every full-width ASCII form (，５Ａ＃) folds as
+# the search index folds it, so the tagger's cut of a paragraph is also the index's.
+FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+                      "\u3000": " ", "「": "“", "」": "”", "『": "‘", "』": "’", "﹃": "“", "﹄": "”"})
 
 
 def fold(text: str) -> str:
@@ -65,11 +66,15 @@ class Tagged:
 
     ``docs`` holds one spaCy ``Doc`` per body paragraph, with ``doc.user_data['offset']``
     its start in ``Document.text``, so spans found later can be drawn on them.
+    ``search_words``: each paragraph's (start, end, words) as the search index cuts it,
+    from the same route as the tokens (see ``fts.tokens_reusing``); None when the
+    backend cannot say.
     """
 
     document: Document
     sentences: list[Sentence]
     docs: list = field(default_factory=list)
+    search_words: list[tuple[int, int, list[str]]] | None = None
     # views that stages derive from this document, computed once (mechanisms' candidates
     # serve both the extractor and the digits-inside-names filter)
     memo: dict = field(default_factory=dict)
@@ -126,10 +131,15 @@ class Backend(Protocol):
     def tokenize(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) pairs whose words concatenate back to text."""
 
+    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
+        """``tokenize(text)``, and the search index's words of text when this backend cuts
+        as the index does (else None)."""
+
 
 class JiebaBackend:
     """A private jieba Tokenizer with the domain dictionary; POS by dictionary lookup.
 
+    Words are exactly what ``jieba.cut(text, HMM=True)`` returns (see ``segment``).
     Lookup in jieba's own word/tag table is what ``posseg`` returns for known words,
     at ``lcut`` speed; words jieba's HMM invents get a tag from their shape.
     """
@@ -139,6 +149,8 @@ class JiebaBackend:
     def __init__(self, dictionaries: tuple[Path, ...] = (), cache_dir: Path | None = None):
         import jieba
         import jieba.posseg
+
+        from . import fts
 
         self._tokenizer = jieba.Tokenizer()
         if cache_dir is not None:
@@ -150,6 +162,12 @@ class JiebaBackend:
             if Path(path).exists():
                 self._tokenizer.load_userdict(str(path))
         self._tags = jieba.posseg.POSTokenizer(self._tokenizer).word_tag_tab
+        self._segmenter = Segmenter(self._tokenizer)  # jieba's own cut, in half the time
+        # The search index cuts with data/domain_dict.txt alone. With the same dictionaries,
+        # this tagger's cut without HMM is the index's, and one route through the text serves
+        # both (annotators' word lists make them differ: then the index cuts on its own).
+        loaded = [Path(p).resolve() for p in dictionaries if Path(p).exists()]
+        self.cuts_for_search = loaded == [fts.DICTIONARY.resolve()]
         self._user_tags = self._tokenizer.user_word_tag_tab
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
         # fallbacks' regular expressions (a corpus repeats few distinct words)
@@ -178,7 +196,15 @@ class JiebaBackend:
         return "n"  # an HMM-found word in this genre is nearly always a name or a noun
 
     def tokenize(self, text: str) -> list[tuple[str, str]]:
-        return [(w, self.tag_of(w)) for w in self._tokenizer.cut(text, HMM=True)]
+        tag_of = self.tag_of
+        return [(w, tag_of(w)) for w in self._segmenter.cut(text, hmm=True)]
+
+    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
+        if not self.cuts_for_search:
+            return self.tokenize(text), None
+        with_hmm, plain = self._segmenter.cut_both(text)
+        tag_of = self.tag_of
+        return [(w, tag_of(w)) for w in with_hmm], plain
 
 
 @functools.lru_cache(maxsize=1)
@@ -232,6 +258,9 @@ class HanLPBackend:
         words = [w for w in self._tok(text) if w]
         tags = self._pos(words) if words else []
         return [(w, self.CTB_TO_JIEBA.get(t, "n")) for w, t in zip(words, tags)]
+
+    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
+        return self.tokenize(text), None  # HanLP's words are not the search index's
 
 
 def hanlp_model_path(identifier: str, home: str = "") -> str | None:
@@ -302,28 +331,32 @@ class _SpacyTokenizer:
         from spacy.tokens import Doc
 
         folded = fold(text)
-        pairs, pos = [], 0
-        for word, word_tag in self.backend.tokenize(folded):
+        tagged_words, search_words = self.backend.tokenize_for_search(folded)
+        words, tags, starts, pos = [], [], [], 0
+        for word, word_tag in tagged_words:
             if word:  # the Doc keeps the original characters; the tags come from the folded text
-                pairs.append((text[pos:pos + len(word)], word_tag))
+                words.append(text[pos:pos + len(word)])
+                tags.append(word_tag)
+                starts.append(pos)
                 pos += len(word)
-        pairs = pairs or [(text, "x")]
-        words = [w for w, _ in pairs]
+        if not words:
+            words, tags, starts = [text], ["x"], [0]
         bounds = split_sentences(folded)
-        starts = {s for s, _ in bounds}
-        sent_starts, pos = np.full(len(words), -1, dtype="int64"), 0
-        for i, w in enumerate(words):
-            if pos in starts or pos == 0:
-                sent_starts[i] = 1
-            pos += len(w)
+        token_at = dict(zip(starts, range(len(starts))))
+        sent_starts = np.full(len(words), -1, dtype="int64")
+        sent_starts[0] = 1
+        for s_start, _ in bounds:
+            if s_start in token_at:
+                sent_starts[token_at[s_start]] = 1
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
         # tags and sentence starts as one array: Doc(tags=..., sent_starts=...) costs three
         # times as much (it looks every tag string up again)
-        tags = np.fromiter((self._tag_hash(t) for _, t in pairs), dtype="uint64", count=len(pairs))
-        doc.from_array([TAG, SENT_START], np.stack([tags, sent_starts.astype("uint64")], axis=1))
-        doc.user_data["pairs"] = pairs
+        tag_hashes = np.fromiter(map(self._tag_hash, tags), dtype="uint64", count=len(tags))
+        doc.from_array([TAG, SENT_START], np.stack([tag_hashes, sent_starts.astype("uint64")], axis=1))
+        doc.user_data["words"] = (words, tags, starts)
         doc.user_data["sentences"] = bounds
         doc.user_data["norm"] = folded
+        doc.user_data["search_words"] = search_words
         return doc
 
 
@@ -342,21 +375,25 @@ def tag(document: Document, settings: Settings) -> Tagged:
     paras = list(paragraphs(document))
     sentences: list[Sentence] = []
     docs = []
+    search_words: list | None = []
     texts = (document.text[s:e] for s, e in paras)
-    for index, ((p_start, _), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
+    for index, ((p_start, p_end), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
         doc.user_data["offset"] = p_start
         doc.user_data["paragraph"] = index
-        tokens, pos = [], p_start
-        for word, word_tag in doc.user_data.pop("pairs"):
-            tokens.append(Token(pos, pos + len(word), word, word_tag))
-            pos += len(word)
+        words = doc.user_data.pop("search_words")
+        if words is None:
+            search_words = None
+        elif search_words is not None:
+            search_words.append((p_start, p_end, words))
+        words, tags, starts = doc.user_data.pop("words")
+        starts = [p_start + w for w in starts]
+        tokens = list(map(Token, starts, [w + len(word) for w, word in zip(starts, words)], words, tags))
         ti = 0
         norm = doc.user_data.pop("norm")
         for s_start, s_end in doc.user_data.pop("sentences"):
-            first = ti
-            while ti < len(tokens) and tokens[ti].start < s_end + p_start:
-                ti += 1
+            # a sentence's tokens: from where the last one's ended to the first starting at its end
+            first, ti = ti, bisect.bisect_left(starts, s_end + p_start, lo=ti)
             sentences.append(Sentence(s_start + p_start, s_end + p_start, document.text[s_start + p_start:s_end + p_start],
                                       index, tuple(tokens[first:ti]), norm[s_start:s_end]))
         docs.append(doc)
-    return Tagged(document, sentences, docs)
+    return Tagged(document, sentences, docs, search_words)

@@ -200,11 +200,41 @@ def test_query_tokens(query, expected):
     assert [t[0] for t in fts.tokens(query, query=True)] == expected
 
 
-def test_segmenter_cuts_exactly_as_jieba_without_hmm():
-    jieba = fts.load_jieba()
-    for path in sorted(CORPUS.glob("*.txt")):
-        text = path.read_text(encoding="utf-8")
-        assert list(fts.segmenter().cut(text)) == list(jieba.cut(text, HMM=False)), path.name
+@pytest.mark.parametrize("text", [
+    "标题\n\n推行红色物业,建成网格党支部12个。\n来源:人民网\n",
+    "第一段“红色物业”。\r\n\r\n第二段ＡＢ党员(３名)。\u3000\n",
+    '他说"党员站出来"。\n「红色管家」与『兼职委员』\n',
+    "正文第一段\n（责任编辑：王某）",
+])
+def test_index_tokens_reuse_the_taggers_cut_of_the_body(text):
+    """Workers index a document with the words the tagger already cut (one route for both):
+    the tokens must be exactly those of cutting the whole text afresh."""
+    from pipeline.records import Document
+    from pipeline.settings import Settings
+    from pipeline.tagging import tag
+
+    tagged = tag(Document("t.txt", "t.txt", "0", "0", text), Settings())
+    assert tagged.search_words is not None
+    assert fts.tokens_reusing(text, tagged.search_words) == fts.tokens(text)
+
+
+def test_index_tokens_reuse_refuses_a_paragraph_that_runs_into_its_neighbour():
+    """A body span that starts inside a word (党建|工作) would cut differently alone: cut afresh."""
+    text = "城市基层党建工作"
+    assert fts.tokens_reusing(text, [(4, 8, ["建工", "作"])]) == fts.tokens(text)
+    assert fts.tokens_reusing(text, [(0, 8, ["城市"])]) == fts.tokens(text)  # words short of the span
+
+
+def test_taggers_with_other_dictionaries_leave_the_index_to_cut_alone(tmp_path):
+    """Annotators' word lists change the tagger's cut, not the index's: no reuse then."""
+    from pipeline.records import Document
+    from pipeline.settings import Settings
+    from pipeline.tagging import tag
+
+    (tmp_path / "words.dict.txt").write_text("红色物业联盟 10 nz\n", encoding="utf-8")
+    tagged = tag(Document("t.txt", "t.txt", "0", "0", "推行红色物业联盟。"), Settings(annotations_dir=tmp_path))
+    assert tagged.search_words is None
+    assert "红色物业联盟" in [t.text for s in tagged.sentences for t in s.tokens]
 
 
 def test_highlight_marks_whole_words_at_the_right_bytes(catalogue):

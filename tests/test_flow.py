@@ -147,3 +147,31 @@ def test_search_index_built_by_the_flow_matches_a_fresh_tokenisation(seed_catalo
     assert hits["红色物业"] == {n for n, t in texts.items() if "红色物业" in t}
     assert hits["宁海路 党员"] == {n for n, t in texts.items() if "宁海路" in t and "党员" in t}
     assert hits["网格"]
+
+
+@pytest.mark.parametrize("raise_kind", ["ABORT", "ROLLBACK"])
+def test_a_document_the_catalogue_refuses_is_reported_and_its_batch_mates_are_kept(tmp_path, corpus_copy, raise_kind):
+    """A batch is one transaction with a savepoint per document. A write SQLite refuses
+    (RAISE(ABORT): the statement; RAISE(ROLLBACK): the whole transaction) is reported with its
+    file, the other documents of the batch are written, and what was catalogued stays."""
+    from flows.catalogue_flow import process_paths, write_batch
+    from pipeline.catalogue import Catalogue, RunStats
+
+    settings = Settings(annotations_dir=tmp_path / "a")
+    paths = sorted(str(p) for p in corpus_copy.glob("*.txt"))
+    victim = paths[2]
+    outcomes = process_paths(paths, settings)
+    with Catalogue(tmp_path / "c.db") as catalogue:
+        run_id = catalogue.start_run(paths, settings.as_dict())
+        stats, errors = RunStats(), []
+        write_batch(outcomes[:1], catalogue, run_id, stats, errors)  # already catalogued
+        victim_id = next(o["extraction"].document.id for o in outcomes if o["path"] == victim)
+        catalogue.db.execute(f"create trigger refuse before insert on facts when new.document_id = '{victim_id}' "
+                             f"begin select raise({raise_kind}, 'refused by a test trigger'); end")
+        write_batch(outcomes[1:], catalogue, run_id, stats, errors)
+        written = {r[0] for r in catalogue.db.execute("select path from documents")}
+        reasons = {r[0]: r[1] for r in catalogue.db.execute("select path, reason from errors")}
+    assert written == set(paths) - {victim}
+    assert stats.processed == 4 and stats.failed == 1
+    assert [e[0] for e in errors] == [victim] and "refused by a test trigger" in errors[0][1]
+    assert "catalogue write failed" in reasons[victim]
