@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 from pathlib import Path
 
 from .numbers import parse_number
@@ -148,11 +149,14 @@ def normalised(sentence: Sentence) -> str:
 def find_figures(sentence: Sentence, lex: Lexicon) -> list[Figure]:
     """Figures in a sentence: ``辖区面积32.67平方公里,有12所高校`` → 32.67平方公里, 12所."""
     text = normalised(sentence)
-    depth = quote_depth(text)
+    matches = list(_figure_pattern(lex).finditer(text))
+    if not matches:  # most sentences: nothing more to work out
+        return []
+    depth = quote_depth(text) if any(q in text for q in OPEN_QUOTES) else [0] * len(text)
     token_starts = {t.start - sentence.start for t in sentence.tokens}
     token_ends = {t.end - sentence.start for t in sentence.tokens}
     figures = []
-    for m in _figure_pattern(lex).finditer(text):
+    for m in matches:
         figure = _figure(m, text, depth, token_starts, token_ends, lex)
         if figure is not None:
             figures.append(figure)
@@ -220,8 +224,9 @@ LOCATIVES = {"上", "中", "里", "内", "下"}
 LEVEL = re.compile(r"^[一二三四五六七八九十]+[级类星]$")  # 一级网格: a level, part of the noun
 
 
-@dataclass(frozen=True)
-class Tok:
+class Tok(NamedTuple):
+    """A word as the subject rules read it (folded text, genre-fixed tag); a tuple, made often."""
+
     text: str
     pos: str
 

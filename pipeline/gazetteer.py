@@ -83,6 +83,10 @@ class Gazetteer:
                 self.by_alias.setdefault(alias, []).append(code)
         self.max_name = max((len(n) for n in list(self.by_name) + list(self.by_alias)), default=0)
         self.names_and_aliases = frozenset(n for n in list(self.by_name) + list(self.by_alias) if len(n) >= 2)
+        self.districts_of: dict[str, list[str]] = {}  # city adcode → its districts' adcodes
+        for code, region in regions.items():
+            if region.level == "district":
+                self.districts_of.setdefault(region.parent, []).append(code)
         self._tree = tree_text
         self._blocks = blocks or {}
 

@@ -167,16 +167,17 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     g = gaz.load()
     sentences = list(tagged.sentences)
     mentions: list[Mention] = []
+    bounds = [_token_bounds(sent) for sent in sentences]  # read by every step below
     for si, sent in enumerate(sentences):
-        mentions += admin_mentions(sent, si, g)
+        mentions += admin_mentions(sent, si, g, bounds[si])
     title_mentions = _title_mentions(tagged, settings, g)
     resolve_admin(mentions + title_mentions, g)
     districts = _document_districts(mentions + title_mentions, g)
     known = KnownSubunits(g, *districts)
     for si, sent in enumerate(sentences):
         found = [m for m in mentions if m.sentence == si]
-        extra = district_alias_mentions(sent, si, g, districts[0], found)
-        extra += sub_mentions(sent, si, known, found + extra)
+        extra = district_alias_mentions(sent, si, g, districts[0], found, bounds[si])
+        extra += sub_mentions(sent, si, known, found + extra, bounds[si])
         mentions += extra
     mentions = [m for m in mentions if m.candidates or m.level in ("street", "community", "estate")]
     mentions.sort(key=lambda m: m.start)
@@ -193,46 +194,47 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
 # ---- step 1: mentions -------------------------------------------------------------------
 
 
-def _token_bounds(sent: Sentence) -> tuple[set[int], set[int], dict[int, str]]:
+TokenBounds = tuple[set[int], set[int], dict[int, str]]
+
+
+def _token_bounds(sent: Sentence) -> TokenBounds:
+    """Where the sentence's tokens start and end, and each one's tag by its start."""
     starts = {t.start for t in sent.tokens}
     ends = {t.end for t in sent.tokens}
     pos = {t.start: t.pos for t in sent.tokens}
     return starts, ends, pos
 
 
-def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer) -> list[Mention]:
+def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, bounds: TokenBounds | None = None) -> list[Mention]:
     """Province, city and district names, longest first, starting on a token.
 
     江苏省南京市鼓楼区 → three mentions; 南京大学 and 江苏省委 → none (one token, or an
     organisation suffix); 南京 alone only when jieba tags it ns.
     """
     lex = lexicon()
-    starts, ends, pos = _token_bounds(sent)
+    _, ends, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
+    prefixes = _prefixes(g.names_and_aliases)
     out: list[Mention] = []
-    i = 0
-    while i < len(text):
-        found = None
-        if base + i in starts:
-            found = _longest_admin(text, i, base, g, ends, pos)
+    end = 0
+    for t in sent.tokens:  # a name starts where a token does, and not inside the last name
+        i = t.start - base
+        if i < end or text[i:i + 2] not in prefixes:
+            continue
+        found = _longest_admin(text, i, base, g, ends, pos)
         if found is None:
-            i += 1
             continue
         length, codes, rule = found
         end = i + length
         if _org_follows(text, end, lex):
-            i = end
             continue
         level = g.regions[codes[0]].level
         out.append(Mention(base + i, base + end, text[i:end], level, rule, tuple(codes),
                            paragraph=sent.paragraph, sentence=si))
-        i = end
     return _drop_unchained_common(out, lex)
 
 
 def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str]):
-    if text[i:i + 2] not in _prefixes(g.names_and_aliases):
-        return None
     for length in range(min(g.max_name, len(text) - i), 1, -1):
         piece = text[i:i + length]
         if piece in g.by_name:
@@ -279,9 +281,9 @@ def _title_mentions(tagged: Tagged, settings: Settings, g: gaz.Gazetteer) -> lis
 
 
 def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[str, ...],
-                            found: list[Mention]) -> list[Mention]:
+                            found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
     """鼓楼 / 鄞州 written short, once the document has named the district in full."""
-    starts, ends, _ = _token_bounds(sent)
+    starts, ends, _ = bounds or _token_bounds(sent)
     out = []
     for code in districts:
         alias = g.aliases.get(code, "")
@@ -300,16 +302,16 @@ def _covered(s: int, e: int, mentions: list[Mention]) -> bool:
     return any(m.start < e and s < m.end for m in mentions)
 
 
-def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Mention]) -> list[Mention]:
+def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Mention],
+                 bounds: TokenBounds | None = None) -> list[Mention]:
     """Streets, communities and estates: gazetteer-listed ones first, then suffix patterns.
 
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
     prefixes = known.prefixes
-    starts, _, _ = _token_bounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
-    for k in sorted(s - base for s in starts):  # a name starts where a token does
+    for k in sorted({t.start - base for t in sent.tokens}):  # a name starts where a token does
         if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
             continue
         for length in range(min(12, len(text) - k), 2, -1):
@@ -320,7 +322,7 @@ def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Ment
                 out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, RULE_KNOWN_SUB,
                                    district=code, paragraph=sent.paragraph, sentence=si))
                 break
-    out += _pattern_subs(sent, si, found + out)
+    out += _pattern_subs(sent, si, found + out, bounds)
     return out
 
 
@@ -346,6 +348,8 @@ class KnownSubunits:
         self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
         self.by_code = {c: _listed_subunits(g, c) for c in self.named + self.others}
         self.prefixes = frozenset().union(*(_listed_prefixes(g, c) for c in self.by_code))
+        self._other_codes = frozenset(self.others)
+        self._city_indexes = [_names_in_city(g, city) for city in dict.fromkeys(g.regions[c].parent for c in self.others)]
 
     def get(self, name: str):
         """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
@@ -353,7 +357,7 @@ class KnownSubunits:
             unit = self.by_code[code].get(name)
             if unit:
                 return code, unit
-        hits = [(code, self.by_code[code][name]) for code in self.others if name in self.by_code[code]]
+        hits = [h for index in self._city_indexes for h in index.get(name, ()) if h[0] in self._other_codes]
         return hits[0] if len(hits) == 1 else None
 
 
@@ -370,18 +374,30 @@ def _listed_prefixes(g: gaz.Gazetteer, code: str) -> frozenset[str]:
     return frozenset(n[:2] for n in _listed_subunits(g, code))
 
 
+@functools.lru_cache(maxsize=256)
+def _names_in_city(g: gaz.Gazetteer, city: str) -> dict[str, list]:
+    """{name: [(district adcode, SubUnit), …]} over a city's districts, read once per process."""
+    index: dict[str, list] = {}
+    for code in g.districts_of.get(city, ()):
+        for name, unit in _listed_subunits(g, code).items():
+            index.setdefault(name, []).append((code, unit))
+    return index
+
+
 @functools.lru_cache(maxsize=64)
 def _prefixes(names: frozenset[str]) -> frozenset[str]:
     """First two characters of each name: most positions in a sentence start none of them."""
     return frozenset(n[:2] for n in names)
 
 
-def _pattern_subs(sent: Sentence, si: int, found: list[Mention]) -> list[Mention]:
+def _pattern_subs(sent: Sentence, si: int, found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
     lex = lexicon()
-    starts, _, pos = _token_bounds(sent)
+    starts, _, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
     out: list[Mention] = []
     for rule in lex.suffixes:
+        if rule.suffix not in text:  # most sentences hold none of the suffixes
+            continue
         for m in re.finditer(re.escape(rule.suffix), text):
             s_abs, e_abs = base + m.start(), base + m.end()
             if s_abs not in starts or _covered(s_abs, e_abs, found + out):
@@ -518,7 +534,7 @@ def _document_districts(mentions: list[Mention], g: gaz.Gazetteer) -> tuple[tupl
     named = [c for c in resolved if g.regions[c].level == "district"]
     cities = {c for c in resolved if g.regions[c].level == "city"}
     cities |= {g.regions[c].parent for c in named if g.regions[g.regions[c].parent].level == "city"}
-    others = [c for c, r in g.regions.items() if r.level == "district" and r.parent in cities]
+    others = [c for city in cities for c in g.districts_of.get(city, ())]
     return tuple(sorted(set(named))), tuple(sorted(set(others) - set(named)))
 
 

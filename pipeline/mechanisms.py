@@ -30,6 +30,7 @@ from .tagging import Tagged, fold
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
 CJK = r"\u4e00-\u9fff"
+CJK_RUN = re.compile(rf"[{CJK}]*")
 CLAUSE_BREAK = "，,；;。！!？?：:\n"
 CLAUSE_END = "；;。！!？?\n"
 VERB_TAGS = {"v", "vd", "vi", "vf", "vx", "vg", "p"}  # vn (工作, 管理) is a noun here
@@ -136,19 +137,30 @@ class Candidate:
     rule: str
 
 
-def _suffix_after(text: str, pos: int) -> str:
-    """The head a text attaches after a closing quote: ``”工作法`` → 工作法, ``”社区共治委员会``."""
+@functools.lru_cache(maxsize=1)
+def _suffix_heads() -> tuple[dict[str, tuple[tuple[str, int], ...]], int]:
+    """{first character: ((head, the most characters allowed between quote and head), …)},
+    longest head first, and the longest head's length."""
     cfg = rules()["name_suffixes"]
     heads = sorted(((h.split("|")[0], int(h.split("|")[1]) if "|" in h else cfg["max_gap"])
                     for h in cfg["heads"]), key=lambda hg: len(hg[0]), reverse=True)
-    window = text[pos:pos + cfg["max_gap"] + max(len(h) for h, _ in heads)]
-    m = re.match(rf"[{CJK}]*", window)
+    by_first: dict[str, list[tuple[str, int]]] = {}
+    for head, max_gap in heads:
+        by_first.setdefault(head[0], []).append((head, max_gap))
+    return {c: tuple(hs) for c, hs in by_first.items()}, max(len(h) for h, _ in heads)
+
+
+def _suffix_after(text: str, pos: int) -> str:
+    """The head a text attaches after a closing quote: ``”工作法`` → 工作法, ``”社区共治委员会``."""
+    cfg = rules()["name_suffixes"]
+    heads, longest = _suffix_heads()
+    m = CJK_RUN.match(text, pos, pos + cfg["max_gap"] + longest)
     run = m.group(0) if m else ""
     best = ""
     for gap in range(0, cfg["max_gap"] + 1):
-        if gap > len(run) or (gap and run[gap - 1] in cfg["gap_stop_chars"]):
+        if gap >= len(run) or (gap and run[gap - 1] in cfg["gap_stop_chars"]):
             break
-        for head, max_gap in heads:
+        for head, max_gap in heads.get(run[gap], ()):
             if gap <= max_gap and run.startswith(head, gap):
                 best = run[:gap + len(head)]
                 break
@@ -174,11 +186,16 @@ def quoted_candidates(text: str, start: int = 0, end: int | None = None) -> list
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _unquoted_patterns() -> list[tuple[dict, re.Pattern]]:
+    return [(rule, re.compile(rule["regex"])) for rule in rules()["unquoted"]]
+
+
 def unquoted_candidates(text: str, start: int, end: int) -> list[Candidate]:
     """Names without quotes: 建立社区工作准入制度 → 社区工作准入制度; 1+3+N; 四步法."""
     out = []
-    for rule in rules()["unquoted"]:
-        for m in re.finditer(rule["regex"], text[start:end]):
+    for rule, pattern in _unquoted_patterns():
+        for m in pattern.finditer(text[start:end]):
             name = m.group("name")
             s = start + m.start("name")
             if _inside_quote(text, s):
@@ -194,6 +211,13 @@ def unquoted_candidates(text: str, start: int, end: int) -> list[Candidate]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _head_pattern() -> tuple[re.Pattern, dict[str, dict]]:
+    """Every practice head noun, longest first, as one pattern; each head's rule by its text."""
+    heads = sorted(rules()["headed"]["heads"], key=lambda h: len(h["head"]), reverse=True)
+    return re.compile("|".join(re.escape(h["head"]) for h in heads)), {h["head"]: h for h in heads}
+
+
 def headed_candidates(ntext: str, sent: Sentence) -> list[Candidate]:
     """Unquoted names made of a specific modifier and a practice head noun.
 
@@ -201,14 +225,15 @@ def headed_candidates(ntext: str, sent: Sentence) -> list[Candidate]:
     ``每个驿站`` and ``社区议事厅`` name nothing particular and give nothing.
     """
     cfg = rules()["headed"]
-    heads = sorted(cfg["heads"], key=lambda h: len(h["head"]), reverse=True)
-    pattern = "|".join(re.escape(h["head"]) for h in heads)
-    by_head = {h["head"]: h for h in heads}
+    pattern, by_head = _head_pattern()
+    matches = list(pattern.finditer(ntext, sent.start, sent.end))
+    if not matches:
+        return []
     tokens = [t for t in sent.tokens if t.text.strip()]
     ends = {t.end for t in tokens}
     out = []
-    for m in re.finditer(pattern, ntext[sent.start:sent.end]):
-        hs, he = sent.start + m.start(), sent.start + m.end()
+    for m in matches:
+        hs, he = m.start(), m.end()
         head = by_head[m.group(0)]
         if he not in ends or _inside_quote(ntext, hs):
             continue
@@ -290,6 +315,8 @@ def plus_candidates(ntext: str, sent: Sentence) -> list[Candidate]:
     part and a character, and never across a verb of building (建立, 形成).
     """
     cfg = rules()["plus_formula"]
+    if "+" not in ntext[sent.start:sent.end]:
+        return []
     tokens = [t for t in sent.tokens if t.text.strip()]
     out = []
     for m in re.finditer(r"[0-9A-Za-z\u4e00-\u9fff·]+(?:\+[0-9A-Za-z\u4e00-\u9fff·]+)+", ntext[sent.start:sent.end]):
