@@ -348,8 +348,6 @@ class KnownSubunits:
         self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
         self.by_code = {c: _listed_subunits(g, c) for c in self.named + self.others}
         self.prefixes = frozenset().union(*(_listed_prefixes(g, c) for c in self.by_code))
-        self._other_codes = frozenset(self.others)
-        self._city_indexes = [_names_in_city(g, city) for city in dict.fromkeys(g.regions[c].parent for c in self.others)]
 
     def get(self, name: str):
         """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
@@ -357,7 +355,7 @@ class KnownSubunits:
             unit = self.by_code[code].get(name)
             if unit:
                 return code, unit
-        hits = [h for index in self._city_indexes for h in index.get(name, ()) if h[0] in self._other_codes]
+        hits = [(code, self.by_code[code][name]) for code in self.others if name in self.by_code[code]]
         return hits[0] if len(hits) == 1 else None
 
 
@@ -372,16 +370,6 @@ def _listed_subunits(g: gaz.Gazetteer, code: str) -> dict:
 @functools.lru_cache(maxsize=1024)
 def _listed_prefixes(g: gaz.Gazetteer, code: str) -> frozenset[str]:
     return frozenset(n[:2] for n in _listed_subunits(g, code))
-
-
-@functools.lru_cache(maxsize=256)
-def _names_in_city(g: gaz.Gazetteer, city: str) -> dict[str, list]:
-    """{name: [(district adcode, SubUnit), …]} over a city's districts, read once per process."""
-    index: dict[str, list] = {}
-    for code in g.districts_of.get(city, ()):
-        for name, unit in _listed_subunits(g, code).items():
-            index.setdefault(name, []).append((code, unit))
-    return index
 
 
 @functools.lru_cache(maxsize=64)
