@@ -7,7 +7,6 @@ return extractions.
 """
 from __future__ import annotations
 
-import gc
 import sqlite3
 import time
 from collections import deque
@@ -23,17 +22,6 @@ from pipeline import corrections, fts, ingest, mechanisms
 from pipeline.catalogue import Catalogue, RunStats
 from pipeline.process import process_document
 from pipeline.settings import Settings
-
-# Collect reference cycles after 50,000 new objects instead of 700. A batch allocates millions
-# of small tuples (tokens, search-index tokens) that die by reference count, and at the default
-# threshold each collection also walks the loaded dictionaries: 9% of the run, measured.
-GC_THRESHOLDS = (50_000, 20, 20)
-
-
-def fewer_collections() -> None:
-    """Set in every process that runs batches or writes them (the flow's, and each Dask worker's)."""
-    if gc.get_threshold() != GC_THRESHOLDS:
-        gc.set_threshold(*GC_THRESHOLDS)
 
 
 def process_paths(paths: list[str], settings: Settings) -> list[dict]:
@@ -65,7 +53,6 @@ def process_paths(paths: list[str], settings: Settings) -> list[dict]:
 
 @task(name="process-batch", cache_policy=NO_CACHE, persist_result=False, retries=0)
 def process_batch(paths: list[str], settings: dict) -> list[dict]:
-    fewer_collections()
     return process_paths(paths, Settings.from_dict(settings))
 
 
@@ -195,7 +182,6 @@ def _progress(settings: Settings, total: int):
 def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) -> dict:
     """Run the pipeline over files and folders into the catalogue at ``db``; return a summary."""
     settings_obj = Settings.from_dict(settings or {})
-    fewer_collections()
     started = time.perf_counter()
     stats = RunStats()
     errors: list[tuple[str, str]] = []
