@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .segment import WORD_CHAR, Segmenter
+from .segment import FULL_WIDTH_ASCII, WORD_CHAR, Segmenter
 
 TOKENIZER = "jieba"
 DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
@@ -44,7 +44,7 @@ FTS5_TOKEN_COLOCATED = 0x0001
 MAX_SUBWORD_SCAN = 12  # longer "words" are runs of Latin letters/digits: nothing inside to find
 
 # Full-width ASCII (ＡＢＣ２０２３) folds to ASCII so a query typed either way matches.
-_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FOLD = FULL_WIDTH_ASCII
 _WORDLIKE = re.compile(r"\w")
 SHORT_TEXT = 400  # texts up to this many characters have their index tokens cached (names, queries)
 
@@ -158,7 +158,7 @@ def _word_tokens(text: str, words, char: int, byte: int, query: bool,
     for word in words:
         n = len(word)
         original = text[char:char + n]
-        size = n if original.isascii() else len(original.encode("utf-8"))
+        size = _utf8_len(original)
         if word.isalnum() or _WORDLIKE.search(word):
             yield word.lower(), byte, byte + size, 0
             if not query and 2 < n <= MAX_SUBWORD_SCAN:

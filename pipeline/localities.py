@@ -309,9 +309,10 @@ def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Ment
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
     prefixes = known.prefixes
+    bounds = bounds or _token_bounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
-    for k in sorted({t.start - base for t in sent.tokens}):  # a name starts where a token does
+    for k in sorted(s - base for s in bounds[0]):  # a name starts where a token does
         if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
             continue
         for length in range(min(12, len(text) - k), 2, -1):

@@ -18,6 +18,9 @@ import math
 import re
 from typing import Iterator
 
+# Full-width ASCII (ＡＢＣ２０２３，) → ASCII, as a str.translate table: the tagger and the search
+# index fold with it alike, so the tagger's cut of a paragraph is also the index's.
+FULL_WIDTH_ASCII = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 WORD_CHAR = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]")  # what jieba may join into a word
 _HAN = re.compile(f"({WORD_CHAR.pattern}+)")  # jieba's re_han_default
 _SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from .records import Document, Sentence, Token
-from .segment import Segmenter
+from .segment import FULL_WIDTH_ASCII, Segmenter
 from .settings import Settings
 
 SENTENCE_END = set("。!?!?")
@@ -27,7 +27,7 @@ MEMO_MAX_WORDS = 500_000  # distinct words whose tag a process remembers (~60 MB
 # Full-width and variant punctuation folded to the forms the rules are written for, one
 # character for one so that offsets do not move. Every full-width ASCII form (，５Ａ＃) folds as
 # the search index folds it, so the tagger's cut of a paragraph is also the index's.
-FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+FOLD = str.maketrans({**FULL_WIDTH_ASCII,
                       "\u3000": " ", "「": "“", "」": "”", "『": "‘", "』": "’", "﹃": "“", "﹄": "”"})
 
 
@@ -162,12 +162,14 @@ class JiebaBackend:
             if Path(path).exists():
                 self._tokenizer.load_userdict(str(path))
         self._tags = jieba.posseg.POSTokenizer(self._tokenizer).word_tag_tab
-        self._segmenter = Segmenter(self._tokenizer)  # jieba's own cut, in half the time
         # The search index cuts with data/domain_dict.txt alone. With the same dictionaries,
         # this tagger's cut without HMM is the index's, and one route through the text serves
         # both (annotators' word lists make them differ: then the index cuts on its own).
         loaded = [Path(p).resolve() for p in dictionaries if Path(p).exists()]
         self.cuts_for_search = loaded == [fts.DICTIONARY.resolve()]
+        # jieba's own cut, in half the time; the index's segmenter when it cuts alike, so that
+        # a process holds one table of word probabilities (~40 MB), not two equal ones
+        self._segmenter = fts.segmenter() if self.cuts_for_search else Segmenter(self._tokenizer)
         self._user_tags = self._tokenizer.user_word_tag_tab
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
         # fallbacks' regular expressions (a corpus repeats few distinct words)
@@ -380,11 +382,11 @@ def tag(document: Document, settings: Settings) -> Tagged:
     for index, ((p_start, p_end), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
         doc.user_data["offset"] = p_start
         doc.user_data["paragraph"] = index
-        words = doc.user_data.pop("search_words")
-        if words is None:
+        paragraph_search_words = doc.user_data.pop("search_words")
+        if paragraph_search_words is None:
             search_words = None
         elif search_words is not None:
-            search_words.append((p_start, p_end, words))
+            search_words.append((p_start, p_end, paragraph_search_words))
         words, tags, starts = doc.user_data.pop("words")
         starts = [p_start + w for w in starts]
         tokens = list(map(Token, starts, [w + len(word) for w, word in zip(starts, words)], words, tags))
