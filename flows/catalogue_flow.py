@@ -7,6 +7,7 @@ return extractions.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections import deque
@@ -19,13 +20,13 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import corrections, fts, ingest, mechanisms
-from pipeline.catalogue import Catalogue, RunStats
+from pipeline.catalogue import Catalogue, RunStats, index_tokens_for
 from pipeline.process import process_document
 from pipeline.settings import Settings
 
 
 def process_paths(paths: list[str], settings: Settings) -> list[dict]:
-    """Each path → {'path', 'extraction', 'fingerprint', 'fts_tokens'} or {'path', 'error', 'stage'}."""
+    """Each path → {'path', 'extraction', 'fingerprint', 'search_tokens'} or {'path', 'error', 'stage'}."""
     outcomes = []
     for path in paths:
         try:
@@ -35,19 +36,16 @@ def process_paths(paths: list[str], settings: Settings) -> list[dict]:
             continue
         try:
             extraction = process_document(document, settings)
+            # the search indexes' tokens, made here so that workers share the work
+            search_tokens = index_tokens_for(extraction)
         except Exception as exc:  # one bad document must not sink its batch
             outcomes.append({"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}",
                              "stage": "extract"})
             continue
-        # the search index's tokens, made here so that workers share the work
-        if extraction.search_words is not None:
-            fts_tokens = fts.encoded(fts.tokens_reusing(document.text, extraction.search_words))
-        else:
-            fts_tokens = fts.encoded(fts.tokens(document.text))
         # tokens and words are not written; they would only weigh on the way back
         extraction.sentences, extraction.search_words = [], None
         outcomes.append({"path": path, "extraction": extraction,
-                         "fingerprint": ingest.body_fingerprint(document), "fts_tokens": fts_tokens})
+                         "fingerprint": ingest.body_fingerprint(document), "search_tokens": search_tokens})
     return outcomes
 
 
@@ -103,8 +101,7 @@ def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunSt
         stats.skipped += 1
         return
     try:
-        tokens = outcome.get("fts_tokens")
-        with fts.provided({extraction.document.text: tokens} if tokens else {}):
+        with fts.provided(outcome.get("search_tokens") or {}):
             n_facts, n_mechs = catalogue.write(extraction, run_id, outcome["fingerprint"],
                                                mechanisms.practice_key, mechanisms.categorize)
     except Exception as exc:
@@ -215,14 +212,41 @@ def task_runner_for(settings: Settings):
 
         return DaskTaskRunner(address=settings.dask_address)
     if settings.workers > 1:
+        import dask
         from prefect_dask import DaskTaskRunner
 
+        # Dask's workers sample their own stacks every 10 ms for its dashboard (off here): a
+        # thread contending for the GIL with the work, ~4% of a worker's time.
+        dask.config.set({"distributed.worker.profile.enabled": False})
         return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=1)
 
 
+def share_api_with_local_workers(settings: Settings) -> str | None:
+    """The address of the Prefect server a local Dask cluster's workers should report to.
+
+    With no ``PREFECT_API_URL`` set, Prefect starts a temporary server for the flow; each
+    spawned worker process would start one more of its own (~10 s and a core's worth of
+    CPU each, on the machine the workers share). Starting the temporary server here and
+    putting its address in the environment the workers inherit gives them the flow's.
+    """
+    if settings.workers <= 1 or settings.dask_address:
+        return None  # threads share the flow's client; remote workers need a shared server
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same instance Prefect's own client starts
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    return server.api_url
+
+
 def run(paths: list[str | Path], db: str | Path, settings: Settings) -> dict:
     """Entry point for the CLI and tests: the flow with the task runner the settings ask for."""
+    share_api_with_local_workers(settings)
     configured = catalogue_corpus.with_options(task_runner=task_runner_for(settings))
     return configured([str(p) for p in paths], str(db), settings.as_dict())

@@ -328,6 +328,24 @@ class Catalogue:
         return {t: self.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities", "errors")}
 
 
+def index_tokens_for(extraction: Extraction) -> dict[str, fts.IndexTokens]:
+    """Every text ``Catalogue.write`` puts in a search index for this extraction, tokenised
+    ahead: run by the flow's workers so that the single writer only hands tokens over
+    (``fts.provided``). The document's body reuses the tagger's cut where it can.
+
+    A text left out here is still indexed, tokenised by the writer.
+    """
+    doc = extraction.document
+    texts = {doc.text: fts.index_tokens(doc.text, extraction.search_words)}
+    rows = [_fact_row(doc, f) for f in extraction.facts]
+    rows += [_mechanism_row(doc, m, None) for m in extraction.mechanisms]
+    columns = fts.FTS_COLUMNS["facts"] + fts.FTS_COLUMNS["mechanisms"] + fts.FTS_COLUMNS["documents"]
+    for value in [doc.title, *(row.get(c) for row in rows for c in columns)]:
+        if value and value not in texts:
+            texts[value] = fts.index_tokens(value)
+    return texts
+
+
 def _all_localities(extraction: Extraction) -> Iterable[Locality]:
     seeds = [f.locality for f in extraction.facts] + [m.locality for m in extraction.mechanisms]
     seeds += [p.locality for p in extraction.places] + [extraction.document_locality]

@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .segment import FULL_WIDTH_ASCII, WORD_CHAR, Segmenter
 
@@ -40,13 +40,14 @@ FTS_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 FTS5_TOKENIZE_QUERY = 0x0001
+FTS5_TOKENIZE_DOCUMENT = 0x0004
 FTS5_TOKEN_COLOCATED = 0x0001
 MAX_SUBWORD_SCAN = 12  # longer "words" are runs of Latin letters/digits: nothing inside to find
 
 # Full-width ASCII (ＡＢＣ２０２３) folds to ASCII so a query typed either way matches.
 _FOLD = FULL_WIDTH_ASCII
 _WORDLIKE = re.compile(r"\w")
-SHORT_TEXT = 400  # texts up to this many characters have their index tokens cached (names, queries)
+SHORT_TEXT = 400  # texts up to this many characters have their tokens cached (names, queries)
 
 _load_lock = threading.Lock()  # held while jieba loads (~1 s)
 _register_lock = threading.Lock()
@@ -57,18 +58,19 @@ _c_tokenizer = None  # the fts5_tokenizer struct and its callbacks, made once pe
 _connections: list = []
 
 
-def segmenter() -> Segmenter:
+def segmenter(cache_dir: Path | None = None) -> Segmenter:
     """The process's segmenter over a private jieba tokenizer with the domain dictionary,
-    loaded once (~1 s) on first use."""
+    loaded once (~1 s) on first use; jieba keeps its dictionary cache in ``cache_dir``
+    (default: the user cache) when this first use builds it."""
     global _segmenter
     if _segmenter is None:
         with _load_lock:
             if _segmenter is None:
-                _segmenter = Segmenter(load_jieba())
+                _segmenter = Segmenter(load_jieba(cache_dir))
     return _segmenter
 
 
-def load_jieba():
+def load_jieba(cache_dir: Path | None = None):
     """A private jieba.Tokenizer (never jieba's global one) with data/domain_dict.txt."""
     import logging
 
@@ -78,7 +80,7 @@ def load_jieba():
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    cache = user_cache_dir() / "jieba"  # the same cache file the tagging stage uses
+    cache = cache_dir or user_cache_dir() / "jieba"  # the cache file the tagging stage uses
     try:
         cache.mkdir(parents=True, exist_ok=True)
         tokenizer.tmp_dir = str(cache)
@@ -90,16 +92,33 @@ def load_jieba():
     return tokenizer
 
 
-_provided: dict[str, tuple] = {}  # document texts already tokenised by a worker → their tokens, encoded
+class IndexTokens(NamedTuple):
+    """A text's tokens as the index stores them: the UTF-8 tokens joined by NUL, and one flags
+    byte each (0, or FTS5_TOKEN_COLOCATED).
+
+    No offsets: FTS5 ignores them when it indexes or deletes a row (``highlight()`` and
+    ``snippet()`` tokenise the text afresh, with offsets). Two bytes objects pickle and
+    travel from a worker in one piece where a tuple per token would not.
+    """
+
+    words: bytes
+    flags: bytes
+
+    def pairs(self) -> Iterator[tuple[bytes, int]]:
+        return zip(self.words.split(b"\0"), self.flags)
+
+
+_provided: dict[str, IndexTokens] = {}  # texts already tokenised by a worker → their tokens
 
 
 @contextlib.contextmanager
-def provided(texts_tokens: dict[str, tuple]):
-    """Within this block, the index takes these precomputed tokens (``encoded(tokens(text))``)
+def provided(texts_tokens: dict[str, IndexTokens]):
+    """Within this block, the index takes these precomputed tokens (``index_tokens(text)``)
     for these texts instead of tokenising them.
 
-    The flow's workers tokenise each document (the costly part of indexing) in parallel;
-    the single writer then indexes without tokenising again. Same function, same tokens.
+    The flow's workers tokenise what a document puts in the indexes (the costly part of
+    indexing) in parallel; the single writer then only hands the tokens over. Same
+    function, same tokens: what a later delete or rebuild tokenises afresh matches.
     """
     _provided.update(texts_tokens)
     try:
@@ -123,28 +142,89 @@ def tokens(text: str, query: bool = False) -> tuple[tuple[str, int, int, int], .
     return tuple(_tokens(text, query))
 
 
-def encoded(tokens_: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[bytes, int, int, int, int], ...]:
-    """Tokens as SQLite takes them: (UTF-8 bytes, their length, start, end, flags). Made by
-    the workers, so that the single writer only hands them over."""
+def index_tokens(text: str, paragraphs: list[tuple[int, int, list[str]]] | None = None) -> IndexTokens:
+    """The tokens of ``tokens(text)``, packed as the index stores a document's.
+
+    >>> [(w.decode(), f) for w, f in index_tokens("推行红色物业。").pairs()]
+    [('推行', 0), ('红色物业', 0), ('红色', 1), ('物业', 1)]
+
+    ``paragraphs`` are spans the tagger has already cut as the index cuts
+    (``Tagged.search_words``: (start, end, words)); only the text between them is cut here.
+    A paragraph whose words do not fill it, or that does not stand apart from its
+    neighbours (a word could run across its edge), makes the whole text be cut afresh.
+    """
+    seg = segmenter()
+    folded = text.translate(_FOLD)
+    parts: list[str] = []
+    flags: list[bytes] = []
+    char = 0
+    for start, end, cut in paragraphs or ():
+        if (start < char or sum(map(len, cut)) != end - start
+                or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
+            return index_tokens(text)
+        _pack(seg.cut(folded[char:start]), seg.freq, parts, flags)
+        _pack(cut, seg.freq, parts, flags)
+        char = end
+    _pack(seg.cut(folded[char:]), seg.freq, parts, flags)
+    return IndexTokens("\0".join(parts).encode("utf-8"), b"".join(flags))
+
+
+# word → (its tokens joined by NUL, their flags), b"" flags for punctuation and spaces. A
+# corpus repeats few distinct words, so each word's subwords are looked up once. Bounded;
+# only ever filled from the one segmenter of this module, whose dictionary does not change.
+_PACKED: dict[str, tuple[str, bytes]] = {}
+PACKED_MAX_WORDS = 200_000
+
+
+def _pack(cut, freq: dict, parts: list[str], flags: list[bytes]) -> None:
+    """Each word's tokens, as ``_word_tokens`` yields them for a document, without offsets."""
+    memo = _PACKED
+    for word in cut:
+        packed = memo.get(word)
+        if packed is None:
+            if len(memo) >= PACKED_MAX_WORDS:
+                memo.clear()
+            packed = memo[word] = _packed_word(word, freq)
+        if packed[1]:
+            parts.append(packed[0])
+            flags.append(packed[1])
+
+
+def _packed_word(word: str, freq: dict) -> tuple[str, bytes]:
+    """红色物业 → ('红色物业\\0红色\\0物业', b'\\x00\\x01\\x01'): the word, then the dictionary words
+    inside it (colocated); ('', b'') for a word that is no token (punctuation, spaces)."""
+    if not (word.isalnum() or _WORDLIKE.search(word)):
+        return "", b""
+    tokens, flags = [word.lower()], bytearray(1)
+    n = len(word)
+    if 2 < n <= MAX_SUBWORD_SCAN:
+        for i in range(n - 1):
+            for j in range(i + 2, n + 1 if i else n):
+                piece = word[i:j]
+                if freq.get(piece):
+                    tokens.append(piece.lower())
+                    flags.append(FTS5_TOKEN_COLOCATED)
+    return "\0".join(tokens), bytes(flags)
+
+
+@functools.lru_cache(maxsize=8192)
+def _short_index_tokens(text: str) -> IndexTokens:
+    # Subjects, names and categories repeat across rows.
+    return index_tokens(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_tokens(text: str) -> tuple[tuple[bytes, int, int, int, int], ...]:
+    return _encoded(tokens(text, query=True))
+
+
+def _encoded(tokens_: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[bytes, int, int, int, int], ...]:
+    """Tokens as SQLite takes them: (UTF-8 bytes, their length, start, end, flags)."""
     out = []
     for token, start, end, flags in tokens_:
         data = token.encode("utf-8")
         out.append((data, len(data), start, end, flags))
     return tuple(out)
-
-
-def _index_tokens(text: str, query: bool) -> tuple[tuple[bytes, int, int, int, int], ...]:
-    if len(text) <= SHORT_TEXT:
-        return _short_index_tokens(text, query)
-    if not query and text in _provided:
-        return _provided[text]
-    return encoded(tokens(text, query))
-
-
-@functools.lru_cache(maxsize=8192)
-def _short_index_tokens(text: str, query: bool) -> tuple[tuple[bytes, int, int, int, int], ...]:
-    # Subjects, names and categories repeat across rows; queries repeat.
-    return encoded(tokens(text, query))
 
 
 def _tokens(text: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
@@ -165,30 +245,6 @@ def _word_tokens(text: str, words, char: int, byte: int, query: bool,
                 yield from _subwords(word, original, byte, freq)
         char += n
         byte += size
-
-
-def tokens_reusing(text: str, paragraphs: list[tuple[int, int, list[str]]]) -> tuple[tuple[str, int, int, int], ...]:
-    """``tokens(text)``, reusing the words of paragraphs the tagger has already cut as the
-    index cuts (``Tagged.search_words``): only the text between them is cut here.
-
-    A paragraph whose words do not fill it, or that does not stand apart from its
-    neighbours (a word could run across its edge), makes the whole text be cut afresh.
-    """
-    seg = segmenter()
-    folded = text.translate(_FOLD)
-    out: list[tuple[str, int, int, int]] = []
-    char = byte = 0
-    for start, end, words in paragraphs:
-        if (start < char or sum(map(len, words)) != end - start
-                or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
-            return tokens(text)
-        out += _word_tokens(text, seg.cut(folded[char:start]), char, byte, False, seg.freq)
-        byte += _utf8_len(text[char:start])
-        out += _word_tokens(text, words, start, byte, False, seg.freq)
-        byte += _utf8_len(text[start:end])
-        char = end
-    out += _word_tokens(text, seg.cut(folded[char:]), char, byte, False, seg.freq)
-    return tuple(out)
 
 
 def _utf8_len(s: str) -> int:
@@ -235,7 +291,18 @@ def _make_c_tokenizer():
         if n_text <= 0:
             return SQLITE_OK
         text = ffi.unpack(p_text, n_text).decode("utf-8", "replace")
-        for data, size, start, end, tflags in _index_tokens(text, bool(flags & FTS5_TOKENIZE_QUERY)):
+        if flags & FTS5_TOKENIZE_DOCUMENT:  # a row indexed or deleted: offsets unused
+            packed = _provided.get(text) or (
+                _short_index_tokens(text) if len(text) <= SHORT_TEXT else index_tokens(text))
+            for data, tflags in packed.pairs():
+                rc = x_token(ctx, tflags, data, len(data), 0, 0)
+                if rc != SQLITE_OK:
+                    return rc
+            return SQLITE_OK
+        # a query, or highlight()/snippet() (these need the offsets)
+        found = (_query_tokens(text) if flags & FTS5_TOKENIZE_QUERY and len(text) <= SHORT_TEXT
+                 else _encoded(tokens(text, bool(flags & FTS5_TOKENIZE_QUERY))))
+        for data, size, start, end, tflags in found:
             rc = x_token(ctx, tflags, data, size, start, end)
             if rc != SQLITE_OK:
                 return rc

@@ -22,11 +22,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 from .records import Mechanism, Sentence, Token
 from .settings import DATA_DIR, Settings
 from .tables import read_table
-from .tagging import Tagged, fold
+from .tagging import Tagged, fold, jieba_word_tags
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
 CJK = r"\u4e00-\u9fff"
@@ -68,20 +69,14 @@ def _user_words(dictionaries: tuple[Path, ...]) -> dict[str, str]:
     return words
 
 
-@functools.lru_cache(maxsize=1)
-def _general_words() -> frozenset[str]:
-    """jieba's general dictionary, read from its file (not the global tokenizer).
-
-    Empty when jieba is not installed: the everyday-word cue then stays silent.
-    """
+def _general_words() -> Mapping[str, str]:
+    """jieba's general dictionary (word → part of speech), read from its file once per
+    process (never from the global tokenizer); empty when jieba is missing or unreadable:
+    the everyday-word cue then stays silent."""
     try:
-        import jieba
-
-        path = jieba.Tokenizer().get_dict_file()
-        with path as fh:
-            return frozenset(line.split(b" ", 1)[0].decode("utf-8") for line in fh)
+        return jieba_word_tags()
     except Exception:  # pragma: no cover - jieba missing or unreadable
-        return frozenset()
+        return {}
 
 
 # ---------------------------------------------------------------- norm text

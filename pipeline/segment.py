@@ -40,6 +40,7 @@ class Segmenter:
         from jieba import finalseg
 
         jieba_tokenizer.check_initialized()
+        self.tokenizer = jieba_tokenizer
         self.freq = jieba_tokenizer.FREQ  # words and their prefixes (prefixes with frequency 0)
         self.logtotal = math.log(jieba_tokenizer.total)
         # each word's log probability, worked out once (a cut would take ~2 logarithms per

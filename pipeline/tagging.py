@@ -9,7 +9,9 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import sys
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -67,7 +69,7 @@ class Tagged:
     ``docs`` holds one spaCy ``Doc`` per body paragraph, with ``doc.user_data['offset']``
     its start in ``Document.text``, so spans found later can be drawn on them.
     ``search_words``: each paragraph's (start, end, words) as the search index cuts it,
-    from the same route as the tokens (see ``fts.tokens_reusing``); None when the
+    from the same route as the tokens (see ``fts.index_tokens``); None when the
     backend cannot say.
     """
 
@@ -137,7 +139,8 @@ class Backend(Protocol):
 
 
 class JiebaBackend:
-    """A private jieba Tokenizer with the domain dictionary; POS by dictionary lookup.
+    """jieba with the domain dictionary (the search index's own tokenizer when their
+    dictionaries agree); POS by dictionary lookup.
 
     Words are exactly what ``jieba.cut(text, HMM=True)`` returns (see ``segment``).
     Lookup in jieba's own word/tag table is what ``posseg`` returns for known words,
@@ -147,29 +150,22 @@ class JiebaBackend:
     name = "jieba"
 
     def __init__(self, dictionaries: tuple[Path, ...] = (), cache_dir: Path | None = None):
-        import jieba
-        import jieba.posseg
-
         from . import fts
 
-        self._tokenizer = jieba.Tokenizer()
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            self._tokenizer.tmp_dir = str(cache_dir)
-        _quiet_jieba()
-        self._tokenizer.initialize()
-        for path in dictionaries:
-            if Path(path).exists():
-                self._tokenizer.load_userdict(str(path))
-        self._tags = jieba.posseg.POSTokenizer(self._tokenizer).word_tag_tab
+        self._tags = jieba_word_tags()
         # The search index cuts with data/domain_dict.txt alone. With the same dictionaries,
         # this tagger's cut without HMM is the index's, and one route through the text serves
         # both (annotators' word lists make them differ: then the index cuts on its own).
         loaded = [Path(p).resolve() for p in dictionaries if Path(p).exists()]
         self.cuts_for_search = loaded == [fts.DICTIONARY.resolve()]
-        # jieba's own cut, in half the time; the index's segmenter when it cuts alike, so that
-        # a process holds one table of word probabilities (~40 MB), not two equal ones
-        self._segmenter = fts.segmenter() if self.cuts_for_search else Segmenter(self._tokenizer)
+        if self.cuts_for_search:
+            # the index's tokenizer has loaded the same words: a process holds one jieba
+            # dictionary and one table of word probabilities (~40 MB each), not two equal ones
+            self._segmenter = fts.segmenter(cache_dir)
+            self._tokenizer = self._segmenter.tokenizer
+        else:
+            self._tokenizer = _private_tokenizer(dictionaries, cache_dir)
+            self._segmenter = Segmenter(self._tokenizer)
         self._user_tags = self._tokenizer.user_word_tag_tab
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
         # fallbacks' regular expressions (a corpus repeats few distinct words)
@@ -207,6 +203,39 @@ class JiebaBackend:
         with_hmm, plain = self._segmenter.cut_both(text)
         tag_of = self.tag_of
         return [(w, tag_of(w)) for w in with_hmm], plain
+
+
+def _private_tokenizer(dictionaries: tuple[Path, ...], cache_dir: Path | None):
+    """A jieba.Tokenizer of its own (never jieba's global one) with these dictionaries."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache_dir)
+    _quiet_jieba()
+    tokenizer.initialize()
+    for path in dictionaries:
+        if Path(path).exists():
+            tokenizer.load_userdict(str(path))
+    return tokenizer
+
+
+@functools.lru_cache(maxsize=1)
+def jieba_word_tags() -> dict[str, str]:
+    """jieba's general dictionary, word → part of speech (党员 → n), read from its file once
+    per process: the table ``jieba.posseg`` looks words up in, without importing posseg
+    (whose global tokenizer would build the same table once more at import)."""
+    import jieba
+
+    tags: dict[str, str] = {}
+    with jieba.Tokenizer().get_dict_file() as fh:
+        for line in fh:
+            line = line.strip().decode("utf-8")
+            if line:
+                word, _, tag = line.split(" ")
+                tags[word] = tag
+    return tags
 
 
 @functools.lru_cache(maxsize=1)
@@ -334,13 +363,13 @@ class _SpacyTokenizer:
 
         folded = fold(text)
         tagged_words, search_words = self.backend.tokenize_for_search(folded)
-        words, tags, starts, pos = [], [], [], 0
-        for word, word_tag in tagged_words:
-            if word:  # the Doc keeps the original characters; the tags come from the folded text
-                words.append(text[pos:pos + len(word)])
-                tags.append(word_tag)
-                starts.append(pos)
-                pos += len(word)
+        words = [w for w, _ in tagged_words]
+        tags = [t for _, t in tagged_words]
+        if "" in words:  # a backend's empty words take no place in the text
+            words, tags = [w for w in words if w], [t for w, t in zip(words, tags) if w]
+        starts = list(accumulate(map(len, words), initial=0))[:-1]
+        if folded != text:  # the Doc keeps the original characters; the tags come from the folded text
+            words = [text[s:s + len(w)] for s, w in zip(starts, words)]
         if not words:
             words, tags, starts = [text], ["x"], [0]
         bounds = split_sentences(folded)
@@ -364,11 +393,30 @@ class _SpacyTokenizer:
 
 @functools.lru_cache(maxsize=4)
 def _nlp(backend: Backend):
-    import spacy
-
+    spacy = _import_spacy()
     nlp = spacy.blank("zh")
     nlp.tokenizer = _SpacyTokenizer(nlp.vocab, backend)
     return nlp
+
+
+def _import_spacy():
+    """spaCy, imported without torch unless something has already imported torch.
+
+    spaCy's thinc imports torch whenever it is installed (the HanLP extra): 1.2 s and
+    ~180 MB in every worker process for a blank pipeline that never runs a model. Torch is
+    hidden only while spaCy loads; HanLP imports it afterwards as usual.
+    """
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", ...) is None:
+            del sys.modules["torch"]
+    return spacy
 
 
 def tag(document: Document, settings: Settings) -> Tagged:
@@ -389,7 +437,9 @@ def tag(document: Document, settings: Settings) -> Tagged:
             search_words.append((p_start, p_end, paragraph_search_words))
         words, tags, starts = doc.user_data.pop("words")
         starts = [p_start + w for w in starts]
-        tokens = list(map(Token, starts, [w + len(word) for w, word in zip(starts, words)], words, tags))
+        ends = [w + len(word) for w, word in zip(starts, words)]
+        # tuple.__new__ makes the named tuples without their Python-level __new__: half the time
+        tokens = list(map(tuple.__new__, repeat(Token), zip(starts, ends, words, tags)))
         ti = 0
         norm = doc.user_data.pop("norm")
         for s_start, s_end in doc.user_data.pop("sentences"):

@@ -215,14 +215,27 @@ def test_index_tokens_reuse_the_taggers_cut_of_the_body(text):
 
     tagged = tag(Document("t.txt", "t.txt", "0", "0", text), Settings())
     assert tagged.search_words is not None
-    assert fts.tokens_reusing(text, tagged.search_words) == fts.tokens(text)
+    assert fts.index_tokens(text, tagged.search_words) == fts.index_tokens(text) == packed(fts.tokens(text))
+
+
+def packed(tokens) -> "fts.IndexTokens":
+    """``tokens(text)`` as the index stores them: no offsets."""
+    return fts.IndexTokens(b"\0".join(t[0].encode() for t in tokens), bytes(t[3] for t in tokens))
+
+
+@pytest.mark.parametrize("text", [
+    "推行红色物业。", "网格党支部12个", "ＡＢ党员(３名)", "“1+3+N” 机制", "", "。。", "城市基层党建工作 2024年",
+])
+def test_packed_index_tokens_are_the_tokens_without_offsets(text):
+    assert fts.index_tokens(text) == packed(fts.tokens(text))
 
 
 def test_index_tokens_reuse_refuses_a_paragraph_that_runs_into_its_neighbour():
     """A body span that starts inside a word (党建|工作) would cut differently alone: cut afresh."""
     text = "城市基层党建工作"
-    assert fts.tokens_reusing(text, [(4, 8, ["建工", "作"])]) == fts.tokens(text)
-    assert fts.tokens_reusing(text, [(0, 8, ["城市"])]) == fts.tokens(text)  # words short of the span
+    assert fts.index_tokens(text, [(4, 8, ["建工", "作"])]) == fts.index_tokens(text)
+    assert fts.index_tokens(text, [(0, 8, ["城市"])]) == fts.index_tokens(text)  # words short of the span
+    assert fts.index_tokens(text, [(0, 8, ["城市基层党建", "作"])]) == fts.index_tokens(text)  # 7 ≠ 8 chars
 
 
 def test_taggers_with_other_dictionaries_leave_the_index_to_cut_alone(tmp_path):

@@ -149,6 +149,27 @@ def test_search_index_built_by_the_flow_matches_a_fresh_tokenisation(seed_catalo
     assert hits["网格"]
 
 
+def test_every_search_index_holds_what_a_rebuild_would(seed_catalogue, tmp_path):
+    """Workers tokenise every indexed text ahead (no offsets, packed); each index must hold
+    exactly the term instances SQLite's own rebuild (tokenising afresh) puts there."""
+    from pipeline import fts
+
+    copy = tmp_path / "copy.db"
+    source = sqlite3.connect(seed_catalogue)
+    source.backup(target := sqlite3.connect(copy))
+    source.close()
+    fts.register(target)
+    try:
+        for table in fts.FTS_COLUMNS:
+            target.execute(f"create virtual table v_{table} using fts5vocab({table}_fts, 'instance')")
+            before = target.execute(f"select * from v_{table} order by 1, 2, 3, 4").fetchall()
+            target.execute(f"insert into {table}_fts({table}_fts) values('rebuild')")
+            after = target.execute(f"select * from v_{table} order by 1, 2, 3, 4").fetchall()
+            assert before and before == after, table
+    finally:
+        target.close()
+
+
 @pytest.mark.parametrize("raise_kind", ["ABORT", "ROLLBACK"])
 def test_a_document_the_catalogue_refuses_is_reported_and_its_batch_mates_are_kept(tmp_path, corpus_copy, raise_kind):
     """A batch is one transaction with a savepoint per document. A write SQLite refuses

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from pipeline.records import Document
 from pipeline.settings import Settings
 from pipeline.tagging import TaggerUnavailable, backend_for, split_sentences, tag
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def document(text: str) -> Document:
@@ -95,8 +99,12 @@ def test_jiebas_global_tokenizer_is_never_used():
 
 
 def test_jieba_cache_lives_in_the_user_cache(tmp_path):
-    settings = Settings(cache_dir=tmp_path / "cache")
-    tag(document("党建引领基层治理。"), settings)
+    """jieba's dictionary cache goes to the settings' cache folder, never the repo or /tmp
+    (a fresh process: jieba loads once per process, and this one has loaded it already)."""
+    code = ("from pipeline.records import Document; from pipeline.settings import Settings; "
+            "from pipeline.tagging import tag; import sys; from pathlib import Path; "
+            "tag(Document('t.txt', 't.txt', '0', '0', '党建引领基层治理。'), Settings(cache_dir=Path(sys.argv[1])))")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "cache")], check=True, cwd=REPO, timeout=120)
     assert list((tmp_path / "cache" / "jieba").glob("*.cache"))
 
 
