@@ -328,10 +328,11 @@ class Catalogue:
         return {t: self.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities", "errors")}
 
 
-def index_tokens_for(extraction: Extraction) -> dict[str, fts.IndexTokens]:
-    """Every text ``Catalogue.write`` puts in a search index for this extraction, tokenised
-    ahead: run by the flow's workers so that the single writer only hands tokens over
-    (``fts.provided``). The document's body reuses the tagger's cut where it can.
+def index_tokens_for(extraction: Extraction, categories: Iterable[str] = ()) -> dict[str, fts.IndexTokens]:
+    """Every text ``Catalogue.write`` puts in a search index for this extraction (and the
+    practices' ``categories``, which the writer chooses), tokenised ahead: run by the flow's
+    workers so that the single writer only hands tokens over (``fts.provided``) and never
+    loads jieba. The document's body reuses the tagger's cut where it can.
 
     A text left out here is still indexed, tokenised by the writer.
     """
@@ -340,7 +341,7 @@ def index_tokens_for(extraction: Extraction) -> dict[str, fts.IndexTokens]:
     rows = [_fact_row(doc, f) for f in extraction.facts]
     rows += [_mechanism_row(doc, m, None) for m in extraction.mechanisms]
     columns = fts.FTS_COLUMNS["facts"] + fts.FTS_COLUMNS["mechanisms"] + fts.FTS_COLUMNS["documents"]
-    for value in [doc.title, *(row.get(c) for row in rows for c in columns)]:
+    for value in [doc.title, *categories, *(row.get(c) for row in rows for c in columns)]:
         if value and value not in texts:
             texts[value] = fts.index_tokens(value)
     return texts

@@ -153,6 +153,12 @@ def index_tokens(text: str, paragraphs: list[tuple[int, int, list[str]]] | None 
     A paragraph whose words do not fill it, or that does not stand apart from its
     neighbours (a word could run across its edge), makes the whole text be cut afresh.
     """
+    if not paragraphs and len(text) <= SHORT_TEXT:
+        return _short_index_tokens(text)
+    return _cut_index_tokens(text, paragraphs)
+
+
+def _cut_index_tokens(text: str, paragraphs) -> IndexTokens:
     seg = segmenter()
     folded = text.translate(_FOLD)
     parts: list[str] = []
@@ -161,7 +167,7 @@ def index_tokens(text: str, paragraphs: list[tuple[int, int, list[str]]] | None 
     for start, end, cut in paragraphs or ():
         if (start < char or sum(map(len, cut)) != end - start
                 or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
-            return index_tokens(text)
+            return _cut_index_tokens(text, None)
         _pack(seg.cut(folded[char:start]), seg.freq, parts, flags)
         _pack(cut, seg.freq, parts, flags)
         char = end
@@ -210,7 +216,7 @@ def _packed_word(word: str, freq: dict) -> tuple[str, bytes]:
 @functools.lru_cache(maxsize=8192)
 def _short_index_tokens(text: str) -> IndexTokens:
     # Subjects, names and categories repeat across rows.
-    return index_tokens(text)
+    return _cut_index_tokens(text, None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -292,8 +298,7 @@ def _make_c_tokenizer():
             return SQLITE_OK
         text = ffi.unpack(p_text, n_text).decode("utf-8", "replace")
         if flags & FTS5_TOKENIZE_DOCUMENT:  # a row indexed or deleted: offsets unused
-            packed = _provided.get(text) or (
-                _short_index_tokens(text) if len(text) <= SHORT_TEXT else index_tokens(text))
+            packed = _provided.get(text) or index_tokens(text)
             for data, tflags in packed.pairs():
                 rc = x_token(ctx, tflags, data, len(data), 0, 0)
                 if rc != SQLITE_OK:

@@ -1041,6 +1041,11 @@ def practice_key(name: str) -> str:
     return key
 
 
+def category_ids() -> list[str]:
+    """Every id ``categorize`` can return: property_management, …, other."""
+    return sorted({category for _, category, _ in category_table()} | {"other"})
+
+
 def categorize(name: str, definition: str = "") -> str:
     """Category id from the keyword table: 红色物业 → property_management."""
     table = category_table()
