@@ -1041,9 +1041,10 @@ def practice_key(name: str) -> str:
     return key
 
 
-def category_ids() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def category_ids() -> tuple[str, ...]:
     """Every id ``categorize`` can return: property_management, …, other."""
-    return sorted({category for _, category, _ in category_table()} | {"other"})
+    return tuple(sorted({category for _, category, _ in category_table()} | {"other"}))
 
 
 def categorize(name: str, definition: str = "") -> str:

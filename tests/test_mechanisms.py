@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from pipeline.mechanisms import categorize, extract_mechanisms, name_spans, practice_key
+from pipeline.mechanisms import categorize, category_ids, extract_mechanisms, name_spans, practice_key
 from pipeline.records import Document
 from pipeline.settings import Settings
 from pipeline.tagging import tag
@@ -207,6 +207,8 @@ def test_practice_key_keeps_different_practices_apart():
 ])
 def test_categorize(name, definition, category):
     assert categorize(name, definition) == category
+    # workers tokenise every category id ahead for the search index (the writer picks one)
+    assert category in category_ids()
 
 
 # ---------------------------------------------------------------- straight quotes, full-width punctuation
