@@ -338,10 +338,11 @@ def index_tokens_for(extraction: Extraction, categories: Iterable[str] = ()) -> 
     """
     doc = extraction.document
     texts = {doc.text: fts.index_tokens(doc.text, extraction.search_words)}
-    rows = [_fact_row(doc, f) for f in extraction.facts]
-    rows += [_mechanism_row(doc, m, None) for m in extraction.mechanisms]
-    columns = fts.FTS_COLUMNS["facts"] + fts.FTS_COLUMNS["mechanisms"] + fts.FTS_COLUMNS["documents"]
-    for value in [doc.title, *categories, *(row.get(c) for row in rows for c in columns)]:
+    values = [doc.title, *categories]  # practices' names are their mechanisms' names
+    for table, rows in (("facts", [_fact_row(doc, f) for f in extraction.facts]),
+                        ("mechanisms", [_mechanism_row(doc, m, None) for m in extraction.mechanisms])):
+        values += [row[c] for row in rows for c in fts.FTS_COLUMNS[table]]
+    for value in values:
         if value and value not in texts:
             texts[value] = fts.index_tokens(value)
     return texts

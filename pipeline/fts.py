@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from .segment import FULL_WIDTH_ASCII, WORD_CHAR, Segmenter
+from .segment import FULL_WIDTH_ASCII, WORD_CHAR, Segmenter, load_tokenizer
 
 TOKENIZER = "jieba"
 DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
@@ -71,25 +71,11 @@ def segmenter(cache_dir: Path | None = None) -> Segmenter:
 
 
 def load_jieba(cache_dir: Path | None = None):
-    """A private jieba.Tokenizer (never jieba's global one) with data/domain_dict.txt."""
-    import logging
-
-    import jieba
-
+    """A private jieba.Tokenizer (never jieba's global one) with data/domain_dict.txt; its
+    dictionary cache in ``cache_dir``, by default the user cache (as the tagging stage's)."""
     from .settings import user_cache_dir
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    cache = cache_dir or user_cache_dir() / "jieba"  # the cache file the tagging stage uses
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(cache)
-    except OSError:
-        pass  # read-only home: jieba builds its table in memory
-    tokenizer.initialize()
-    if DICTIONARY.exists():
-        tokenizer.load_userdict(str(DICTIONARY))
-    return tokenizer
+    return load_tokenizer((DICTIONARY,), cache_dir or user_cache_dir() / "jieba")
 
 
 class IndexTokens(NamedTuple):
@@ -183,7 +169,7 @@ PACKED_MAX_WORDS = 200_000
 
 
 def _pack(cut, freq: dict, parts: list[str], flags: list[bytes]) -> None:
-    """Each word's tokens, as ``_word_tokens`` yields them for a document, without offsets."""
+    """Each word's tokens, as ``_tokens`` yields them for a document, without offsets."""
     memo = _PACKED
     for word in cut:
         packed = memo.get(word)
@@ -199,18 +185,12 @@ def _pack(cut, freq: dict, parts: list[str], flags: list[bytes]) -> None:
 def _packed_word(word: str, freq: dict) -> tuple[str, bytes]:
     """红色物业 → ('红色物业\\0红色\\0物业', b'\\x00\\x01\\x01'): the word, then the dictionary words
     inside it (colocated); ('', b'') for a word that is no token (punctuation, spaces)."""
-    if not (word.isalnum() or _WORDLIKE.search(word)):
+    if not _is_token(word):
         return "", b""
-    tokens, flags = [word.lower()], bytearray(1)
-    n = len(word)
-    if 2 < n <= MAX_SUBWORD_SCAN:
-        for i in range(n - 1):
-            for j in range(i + 2, n + 1 if i else n):
-                piece = word[i:j]
-                if freq.get(piece):
-                    tokens.append(piece.lower())
-                    flags.append(FTS5_TOKEN_COLOCATED)
-    return "\0".join(tokens), bytes(flags)
+    tokens = [(word.lower(), 0)]
+    if 2 < len(word) <= MAX_SUBWORD_SCAN:
+        tokens += [(piece, flag) for piece, _, _, flag in _subwords(word, word, 0, freq)]
+    return "\0".join(t for t, _ in tokens), bytes(f for _, f in tokens)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -234,27 +214,24 @@ def _encoded(tokens_: tuple[tuple[str, int, int, int], ...]) -> tuple[tuple[byte
 
 
 def _tokens(text: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
+    """The tokens of the folded text's segmentation, at the original text's byte offsets."""
     seg = segmenter()
-    return _word_tokens(text, seg.cut(text.translate(_FOLD)), 0, 0, query, seg.freq)
-
-
-def _word_tokens(text: str, words, char: int, byte: int, query: bool,
-                 freq: dict) -> Iterator[tuple[str, int, int, int]]:
-    """The tokens of ``words``, a segmentation of the folded text from ``char`` (at ``byte``) on."""
-    for word in words:
+    char = byte = 0
+    for word in seg.cut(text.translate(_FOLD)):
         n = len(word)
         original = text[char:char + n]
-        size = _utf8_len(original)
-        if word.isalnum() or _WORDLIKE.search(word):
+        size = len(original) if original.isascii() else len(original.encode("utf-8"))
+        if _is_token(word):
             yield word.lower(), byte, byte + size, 0
             if not query and 2 < n <= MAX_SUBWORD_SCAN:
-                yield from _subwords(word, original, byte, freq)
+                yield from _subwords(word, original, byte, seg.freq)
         char += n
         byte += size
 
 
-def _utf8_len(s: str) -> int:
-    return len(s) if s.isascii() else len(s.encode("utf-8"))
+def _is_token(word: str) -> bool:
+    """A word is indexed unless it is punctuation or space: 党员, 2024, ab yes; ，, “ no."""
+    return word.isalnum() or bool(_WORDLIKE.search(word))
 
 
 def _subwords(word: str, original: str, byte: int, freq: dict) -> Iterator[tuple[str, int, int, int]]:

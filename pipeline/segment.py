@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Iterator
 
 # Full-width ASCII (ＡＢＣ２０２３，) → ASCII, as a str.translate table: the tagger and the search
@@ -27,6 +28,28 @@ _SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default
 _LATIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 PREFIX = 1.0
 HMM_MEMO_MAX = 200_000  # distinct runs whose HMM cut a process remembers (~40 MB at most)
+
+
+def load_tokenizer(dictionaries=(), cache_dir: Path | None = None):
+    """A private jieba.Tokenizer (never jieba's global one) with these user dictionaries;
+    jieba keeps its dictionary cache in ``cache_dir`` (in memory only if that is unwritable)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    if cache_dir is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tokenizer.tmp_dir = str(cache_dir)
+        except OSError:
+            pass  # read-only home: jieba builds its table in memory
+    tokenizer.initialize()
+    for path in dictionaries:
+        if Path(path).exists():
+            tokenizer.load_userdict(str(path))
+    return tokenizer
 
 
 class Segmenter:

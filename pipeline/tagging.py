@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from .records import Document, Sentence, Token
-from .segment import FULL_WIDTH_ASCII, Segmenter
+from .segment import FULL_WIDTH_ASCII, Segmenter, load_tokenizer
 from .settings import Settings
 
 SENTENCE_END = set("。!?!?")
@@ -164,7 +164,7 @@ class JiebaBackend:
             self._segmenter = fts.segmenter(cache_dir)
             self._tokenizer = self._segmenter.tokenizer
         else:
-            self._tokenizer = _private_tokenizer(dictionaries, cache_dir)
+            self._tokenizer = load_tokenizer(dictionaries, cache_dir)
             self._segmenter = Segmenter(self._tokenizer)
         self._user_tags = self._tokenizer.user_word_tag_tab
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
@@ -205,22 +205,6 @@ class JiebaBackend:
         return [(w, tag_of(w)) for w in with_hmm], plain
 
 
-def _private_tokenizer(dictionaries: tuple[Path, ...], cache_dir: Path | None):
-    """A jieba.Tokenizer of its own (never jieba's global one) with these dictionaries."""
-    import jieba
-
-    tokenizer = jieba.Tokenizer()
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(cache_dir)
-    _quiet_jieba()
-    tokenizer.initialize()
-    for path in dictionaries:
-        if Path(path).exists():
-            tokenizer.load_userdict(str(path))
-    return tokenizer
-
-
 @functools.lru_cache(maxsize=1)
 def jieba_word_tags() -> dict[str, str]:
     """jieba's general dictionary, word → part of speech (党员 → n), read from its file once
@@ -236,15 +220,6 @@ def jieba_word_tags() -> dict[str, str]:
                 word, _, tag = line.split(" ")
                 tags[word] = tag
     return tags
-
-
-@functools.lru_cache(maxsize=1)
-def _quiet_jieba() -> None:
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
 
 
 class HanLPBackend:
