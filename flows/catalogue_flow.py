@@ -3,13 +3,15 @@
 Orchestration only; the work is ``pipeline``. One task per *batch* of documents (never
 per document or sentence), so Prefect's per-task cost stays small next to the work
 at 10,000 documents. The flow process is the only writer of the SQLite file; workers
-return extractions.
+return extractions. With ``--workers N`` the flow's process is one of the N and works on
+documents between writes (``run_batches``).
 """
 from __future__ import annotations
 
 import functools
 import gc
 import os
+import queue
 import sqlite3
 import time
 from collections import deque
@@ -18,7 +20,6 @@ from typing import Iterator
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import corrections, fts, ingest, mechanisms
@@ -74,11 +75,6 @@ def _settle_garbage_collector() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-
-
-def batches(paths: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(paths), max(1, size)):
-        yield paths[i:i + size]
 
 
 def triage(paths: list[str], catalogue: Catalogue, run_id: str, stats: RunStats,
@@ -163,26 +159,53 @@ def write_batch(outcomes: list[dict], catalogue: Catalogue, run_id: str, stats: 
     errors += batch_errors
 
 
-def run_batches(batch_list: list[list[str]], settings: Settings) -> Iterator[list[dict]]:
-    """Outcomes of each batch as it completes, with at most a few batches in flight.
+def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
+    """Outcomes in batches, each as it completes, with at most a few batches in flight.
 
     A bounded window, not one future per batch held to the end: memory stays flat as the
     corpus grows, and workers are never idle waiting for the writer.
+
+    On a local cluster the flow's own process is one of the ``workers``: it writes what the
+    others return and, whenever nothing waits to be written, processes the next document
+    itself (the writer needs a fraction of a core; one more worker process would pay its own
+    start-up and share the cores with the writer). It keeps the last ``batch_size ÷ (workers
+    − 1)`` documents for itself, to work on while the workers finish their last batches
+    instead of waiting for them (the more workers, the more it writes meanwhile). Its
+    documents are no Prefect tasks: a task per document would cost more than the document.
     """
-    window = max(2, 2 * max(settings.workers, 1))
-    todo = deque(batch_list)
+    here = settings.workers > 1 and not settings.dask_address
+    size = max(1, settings.batch_size)
+    window = max(2, 2 * (settings.workers - here))
+    reserve = size // (settings.workers - 1) if here else 0
+    todo = deque(paths)
     running: dict = {}  # future → the paths of its batch
+    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures as they complete
+    local: list[dict] = []  # outcomes of documents processed here, not yet written
     payload = settings.as_dict()
-    while todo or running:
-        while todo and len(running) < window:
-            batch = todo.popleft()
-            running[process_batch.submit(batch, payload)] = batch
-        future = next(as_completed(list(running)))
-        paths = running.pop(future)
-        try:
-            yield future.result()
-        except Exception as exc:  # a worker lost: every file of its batch is reported
-            yield [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in paths]
+    while todo or running or local:
+        while todo and len(todo) > reserve and len(running) < window:
+            batch = [todo.popleft() for _ in range(min(size, len(todo) - reserve))]
+            future = process_batch.submit(batch, payload)
+            running[future] = batch
+            future.add_done_callback(finished.put)
+        if not finished.empty() or not (here and todo or local):
+            future = finished.get()
+            yield _outcomes(lambda paths: future.result(), running.pop(future))
+        elif here and todo:
+            local += _outcomes(functools.partial(process_paths, settings=settings), [todo.popleft()])
+            if len(local) >= size:
+                yield local
+                local = []
+        else:  # nothing left to do here: write the rest before waiting for the workers
+            yield local
+            local = []
+
+
+def _outcomes(process, paths: list[str]) -> list[dict]:
+    try:
+        return process(paths)
+    except Exception as exc:  # a worker lost: every file of its batch is reported
+        return [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in paths]
 
 
 def _progress(settings: Settings, total: int):
@@ -209,7 +232,7 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
         pending = triage(paths, catalogue, run_id, stats, errors)
         progress = _progress(settings_obj, len(pending))
         try:
-            for outcomes in run_batches(list(batches(pending, settings_obj.batch_size)), settings_obj):
+            for outcomes in run_batches(pending, settings_obj):
                 write_batch(outcomes, catalogue, run_id, stats, errors)
                 _settle_garbage_collector()  # the writer's process too, when workers are elsewhere
                 if progress:
@@ -241,7 +264,8 @@ def task_runner_for(settings: Settings):
         # Dask's workers sample their own stacks every 10 ms for its dashboard (off here): a
         # thread contending for the GIL with the work, ~4% of a worker's time.
         dask.config.set({"distributed.worker.profile.enabled": False})
-        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1,
+        # the flow's own process works too (``run_batches``): one worker process fewer
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers - 1, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=1)
 

@@ -233,10 +233,7 @@ class Catalogue:
             for loc in _all_localities(extraction):
                 localities[loc.id] = loc
             self._upsert_localities(localities.values())
-            # a new document is inserted, not upserted: an upsert is an insert and an update,
-            # and the update re-indexes the whole text for search once more
-            write_document = self.db["documents"].upsert if old else self.db["documents"].insert
-            write_document({
+            row = {
                 "id": doc.id, "source_name": doc.source_name, "path": doc.path,
                 "paths": json.dumps(paths, ensure_ascii=False), "sha256": doc.sha256,
                 "file_sha256": doc.file_sha256, "encoding": doc.encoding, "text": doc.text, "title": doc.title,
@@ -246,7 +243,8 @@ class Catalogue:
                 "metadata_rules": json.dumps(dict(doc.metadata_rules), ensure_ascii=False),
                 "locality_id": extraction.document_locality.id if extraction.document_locality else None,
                 "chars": len(doc.text), "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
-                "processed_at": now()}, pk="id")
+                "processed_at": now()}
+            self._upsert_rows("documents", [row])
             for table in ("facts", "mechanisms", "locality_mentions"):
                 where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
@@ -287,6 +285,19 @@ class Catalogue:
                f"values ({', '.join('?' * len(columns))})")
         self.db.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
 
+    def _upsert_rows(self, table: str, rows: list[dict]) -> None:
+        """Rows of one shape by their ``id``: new ones inserted, existing ones updated in place,
+        in one statement (SQLite's own upsert). Unlike sqlite-utils' ``upsert_all`` (an insert
+        and an update of every row, after looking the table up), a new row is only inserted,
+        so a new document's text is indexed for search once, not twice."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+        sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+               f"values ({', '.join('?' * len(columns))}) on conflict ([id]) do update set {updates}")
+        self.db.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+
     def _take_path(self, document_id: str, path: str) -> None:
         """The file at ``path`` now holds this document (``document_paths`` says so): an earlier
         version loses the path, and goes (with its rows) once no path holds it. Annotators'
@@ -310,8 +321,7 @@ class Catalogue:
                  "parent_id": loc.parent.id if loc.parent else None, "adcode": loc.adcode or None,
                  "latitude": loc.latitude, "longitude": loc.longitude, "approximate": int(loc.approximate),
                  "path": "/".join(loc.chain())} for loc in localities]
-        if rows:
-            self.db["localities"].upsert_all(rows, pk="id")
+        self._upsert_rows("localities", rows)
 
     def refresh_practices(self) -> None:
         """Counts on practices, and practices no mention points to any more removed."""

@@ -32,7 +32,8 @@ def main() -> None:
 @click.option("--tagger", type=click.Choice(["jieba", "hanlp"]), default="jieba", show_default=True,
               help="Segmentation and tagging backend.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="Run batches on a local Dask cluster with this many worker processes.")
+              help="Processes that work on documents: above 1, this one (which also writes) and the others "
+                   "as a local Dask cluster.")
 @click.option("--dask-address", default="", help="Run batches on an existing Dask scheduler (tcp://host:8786).")
 @click.option("--batch-size", default=Settings.batch_size, show_default=True, type=click.IntRange(1, 100000),
               help="Documents per Prefect task.")

@@ -23,6 +23,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .records import Locality
 
@@ -42,9 +43,10 @@ class Region:
     longitude: float | None
 
 
-@dataclass(frozen=True)
-class SubUnit:
+class SubUnit(NamedTuple):
     """A street (街道, 镇, 乡) or community (社区, 村) listed under a district."""
+
+    # a tuple, not a dataclass: a district lists hundreds, made when a document names it
 
     name: str
     level: str  # street or community
@@ -120,14 +122,20 @@ class Gazetteer:
             return {}
         out: dict[str, SubUnit] = {}
         street = ""
-        for line in self._tree[span[0]:span[1]].splitlines():
-            if line.startswith("\t\t\t\t"):
-                name = line.strip()
-                out.setdefault(name, SubUnit(name, "community", street))
-            elif line.startswith("\t\t\t"):
-                street = line.strip()
-                out.setdefault(street, SubUnit(street, "street", ""))
+        for deeper, name in _SUBUNIT_LINE.findall(self._tree, *span):
+            name = name.strip()
+            if deeper:
+                if name not in out:
+                    out[name] = SubUnit(name, "community", street)
+            else:
+                street = name
+                if name not in out:
+                    out[name] = SubUnit(name, "street", "")
         return out
+
+
+# A street's line in the tree has three tabs, a community's four.
+_SUBUNIT_LINE = re.compile(r"^\t\t\t(\t?)([^\r\n]+)", re.M)
 
 
 def _read_regions() -> dict[str, Region]:

@@ -19,7 +19,7 @@ def stable_id(*parts: object, length: int = 16) -> str:
     >>> stable_id("fact", "abc", 3, 7)
     'a1b6b5d1e80d3a8c'
     """
-    joined = "\x1f".join(str(p) for p in parts)
+    joined = "\x1f".join(map(str, parts))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
 
 

@@ -18,7 +18,7 @@ def user_cache_dir() -> Path:
 class Settings:
     tagger: str = "jieba"  # or "hanlp"
     batch_size: int = 50  # documents per Prefect task: orchestration cost (~0.2 s a task) stays small
-    workers: int = 1  # >1 runs batches on a local Dask cluster
+    workers: int = 1  # >1: the flow's process and workers-1 Dask worker processes on a local cluster
     dask_address: str = ""  # an existing Dask scheduler, e.g. tcp://10.0.0.5:8786
     annotations_dir: Path = Path("annotations")
     dictionaries: tuple[Path, ...] = field(default_factory=lambda: (DATA_DIR / "domain_dict.txt",))

@@ -129,6 +129,41 @@ def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_h
     assert all(r.state.is_completed() for r in runs)
 
 
+def test_two_workers_are_a_dask_worker_and_the_flows_own_process(tmp_path, corpus_copy, prefect_harness,
+                                                                 seed_catalogue, monkeypatch):
+    """--workers 2 on one machine: one Dask worker process takes batches as tasks, the flow's
+    process works on documents between writes; the catalogue is the one a single worker makes."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.catalogue_flow import run
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # the spawned worker reports here too
+    db = tmp_path / "c.db"
+    summary = run([corpus_copy], db, Settings(workers=2, batch_size=1, annotations_dir=tmp_path / "a"))
+    assert summary["processed"] == 5 and summary["failed"] == 0, summary["errors"]
+
+    async def task_runs():
+        async with get_client() as client:
+            runs = await client.read_task_runs()
+            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
+
+    runs = asyncio.run(task_runs())
+    # batches of one: the worker took at least the two submitted first (it starts slower
+    # than the flow's process, which meanwhile took the third), the flow's process the rest
+    assert 2 <= len(runs) <= 4 and all(r.state.is_completed() for r in runs), runs
+    counts = ("select (select count(*) from documents), (select count(*) from facts), "
+              "(select count(*) from mechanisms), (select group_concat(id) from (select id from facts order by id))")
+    ref, got = sqlite3.connect(seed_catalogue), sqlite3.connect(db)
+    try:
+        assert got.execute(counts).fetchone() == ref.execute(counts).fetchone()
+    finally:
+        ref.close()
+        got.close()
+
+
 def test_search_index_built_by_the_flow_matches_a_fresh_tokenisation(seed_catalogue):
     """Workers tokenise documents for the index; the index must be what SQLite would build."""
     from pipeline import fts
