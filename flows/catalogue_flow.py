@@ -188,22 +188,22 @@ def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
             future = process_batch.submit(batch, payload)
             running[future] = batch
             future.add_done_callback(finished.put)
-        if not finished.empty() or not (here and todo or local):
-            future = finished.get()
-            yield _outcomes(lambda paths: future.result(), running.pop(future))
-        elif here and todo:
-            local += _outcomes(functools.partial(process_paths, settings=settings), [todo.popleft()])
+        if finished.empty() and here and todo:  # nothing to write: work here
+            local += _outcomes(process_paths, [todo.popleft()], settings)
             if len(local) >= size:
                 yield local
                 local = []
-        else:  # nothing left to do here: write the rest before waiting for the workers
+        elif finished.empty() and local:  # nothing left to do here: write it before waiting
             yield local
             local = []
+        else:
+            future = finished.get()
+            yield _outcomes(lambda paths: future.result(), running.pop(future))
 
 
-def _outcomes(process, paths: list[str]) -> list[dict]:
+def _outcomes(process, paths: list[str], *args) -> list[dict]:
     try:
-        return process(paths)
+        return process(paths, *args)
     except Exception as exc:  # a worker lost: every file of its batch is reported
         return [{"path": p, "error": f"batch failed: {exc}", "stage": "worker"} for p in paths]
 

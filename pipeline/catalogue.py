@@ -244,7 +244,7 @@ class Catalogue:
                 "locality_id": extraction.document_locality.id if extraction.document_locality else None,
                 "chars": len(doc.text), "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
                 "processed_at": now()}
-            self._upsert_rows("documents", [row])
+            self._insert_rows("documents", [row], on_conflict="update")
             for table in ("facts", "mechanisms", "locality_mentions"):
                 where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
@@ -277,25 +277,20 @@ class Catalogue:
     def _insert_rows(self, table: str, rows: list[dict], on_conflict: str = "replace") -> None:
         """Rows of one shape, in one statement: sqlite-utils' ``insert_all(replace=True)`` (or
         ``ignore=True``) without its per-value type checks, which cost a fifth of the writer's
-        time. Every value here is already a str, number or None."""
-        if not rows:
-            return
-        columns = list(rows[0])
-        sql = (f"insert or {on_conflict} into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-               f"values ({', '.join('?' * len(columns))})")
-        self.db.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+        time. Every value here is already a str, number or None.
 
-    def _upsert_rows(self, table: str, rows: list[dict]) -> None:
-        """Rows of one shape by their ``id``: new ones inserted, existing ones updated in place,
-        in one statement (SQLite's own upsert). Unlike sqlite-utils' ``upsert_all`` (an insert
-        and an update of every row, after looking the table up), a new row is only inserted,
-        so a new document's text is indexed for search once, not twice."""
+        ``on_conflict="update"`` is SQLite's own upsert by ``id``: an existing row is updated
+        in place, a new one only inserted (sqlite-utils' ``upsert_all`` inserts and then
+        updates every row, so a new document's text would be indexed for search twice)."""
         if not rows:
             return
         columns = list(rows[0])
-        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
-        sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-               f"values ({', '.join('?' * len(columns))}) on conflict ([id]) do update set {updates}")
+        head = f"into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
+        if on_conflict == "update":
+            updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+            sql = f"insert {head} on conflict ([id]) do update set {updates}"
+        else:
+            sql = f"insert or {on_conflict} {head}"
         self.db.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
 
     def _take_path(self, document_id: str, path: str) -> None:
@@ -321,7 +316,7 @@ class Catalogue:
                  "parent_id": loc.parent.id if loc.parent else None, "adcode": loc.adcode or None,
                  "latitude": loc.latitude, "longitude": loc.longitude, "approximate": int(loc.approximate),
                  "path": "/".join(loc.chain())} for loc in localities]
-        self._upsert_rows("localities", rows)
+        self._insert_rows("localities", rows, on_conflict="update")
 
     def refresh_practices(self) -> None:
         """Counts on practices, and practices no mention points to any more removed."""
