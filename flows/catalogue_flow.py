@@ -133,30 +133,75 @@ def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunSt
     stats.mechanisms += n_mechs
 
 
-class _BatchAbandoned(Exception):
-    """SQLite ended the batch's transaction itself (RAISE(ROLLBACK), a full disk)."""
+class _TransactionAbandoned(Exception):
+    """SQLite ended the open transaction itself (RAISE(ROLLBACK), a full disk)."""
 
 
-def write_batch(outcomes: list[dict], catalogue: Catalogue, run_id: str, stats: RunStats,
-                errors: list[tuple[str, str]]) -> None:
-    """A batch's documents in one transaction: the search indexes flush once per batch instead
-    of once per document. Each document is a savepoint inside it, so one that fails leaves
-    the others. Should SQLite abandon the whole transaction, none of the batch was kept: it
-    is written again, one document per transaction, so each one's fate is known and reported.
+class CatalogueWriter:
+    """Writes batches of outcomes as they come, into one open transaction committed every
+    ``commit_size`` documents and when the run ends.
+
+    Why not a transaction per batch: a commit writes every page the transaction touched, and
+    the documents' rows land all over the id and subject indexes (ids are content hashes), so
+    once a catalogue holds a few thousand documents each commit rewrites most of those pages.
+    Measured: writing 1,000 documents into a catalogue of 9,000 took ~18.5 s with a commit
+    per 50 documents, ~15.4 s with a commit per 500 (12.4 s into an empty catalogue).
+
+    Each document is a savepoint, so one that SQLite refuses leaves the others. Should SQLite
+    abandon the whole transaction, nothing since the last commit was kept: all of it is
+    written again, one document per transaction, so each one's fate is known and reported.
+    Counts and errors reach ``stats`` and ``errors`` when their documents are committed.
     """
-    batch_stats, batch_errors = RunStats(), []
-    try:
-        with catalogue.db.atomic():
+
+    def __init__(self, catalogue: Catalogue, run_id: str, stats: RunStats, errors: list[tuple[str, str]],
+                 commit_size: int = Settings.commit_size):
+        self.catalogue, self.run_id, self.stats, self.errors = catalogue, run_id, stats, errors
+        self.commit_size = max(1, commit_size)
+        self._held: list[dict] = []  # outcomes written since the last commit, without their tokens
+        self._stats, self._errors = RunStats(), []
+
+    def __enter__(self) -> "CatalogueWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.commit()  # what was written is whole documents: keep it, even when the run stops
+
+    def write(self, outcomes: list[dict]) -> None:
+        conn = self.catalogue.db.conn
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN")
             for outcome in outcomes:
-                write_outcome(outcome, catalogue, run_id, batch_stats, batch_errors)
-                if not catalogue.db.conn.in_transaction:
-                    raise _BatchAbandoned
-    except (_BatchAbandoned, sqlite3.Error):
+                write_outcome(outcome, self.catalogue, self.run_id, self._stats, self._errors)
+                if not conn.in_transaction:
+                    raise _TransactionAbandoned
+        except (_TransactionAbandoned, sqlite3.Error):
+            self._write_alone(self._held + outcomes)
+            return
+        # the index tokens are dropped: a rewrite after a failure lets the index cut the texts
+        self._held += [{**outcome, "search_tokens": None} for outcome in outcomes]
+        if len(self._held) >= self.commit_size:
+            self.commit()
+
+    def commit(self) -> None:
+        conn = self.catalogue.db.conn
+        if conn.in_transaction:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._write_alone(self._held)
+                return
+        self.stats.add(self._stats)
+        self.errors += self._errors
+        self._held, self._stats, self._errors = [], RunStats(), []
+
+    def _write_alone(self, outcomes: list[dict]) -> None:
+        conn = self.catalogue.db.conn
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        self._held, self._stats, self._errors = [], RunStats(), []
         for outcome in outcomes:
-            write_outcome(outcome, catalogue, run_id, stats, errors)
-        return
-    stats.add(batch_stats)
-    errors += batch_errors
+            write_outcome(outcome, self.catalogue, self.run_id, self.stats, self.errors)
 
 
 def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
@@ -232,11 +277,12 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
         pending = triage(paths, catalogue, run_id, stats, errors)
         progress = _progress(settings_obj, len(pending))
         try:
-            for outcomes in run_batches(pending, settings_obj):
-                write_batch(outcomes, catalogue, run_id, stats, errors)
-                _settle_garbage_collector()  # the writer's process too, when workers are elsewhere
-                if progress:
-                    progress.advance(progress.task_ids[0], len(outcomes))
+            with CatalogueWriter(catalogue, run_id, stats, errors, settings_obj.commit_size) as writer:
+                for outcomes in run_batches(pending, settings_obj):
+                    writer.write(outcomes)
+                    _settle_garbage_collector()  # the writer's process too, when workers are elsewhere
+                    if progress:
+                        progress.advance(progress.task_ids[0], len(outcomes))
         finally:
             if progress:
                 progress.stop()

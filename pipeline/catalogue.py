@@ -3,8 +3,9 @@
 Never VACUUM a catalogue: its tables have no INTEGER PRIMARY KEY, so VACUUM may
 renumber rowids under the full-text indexes (content= tables keyed by rowid).
 
-Every document is written in one transaction (its row, facts, mechanisms, places), so
-a run killed at any moment leaves whole documents or none. Ids derive from content
+Every document is written atomically (its row, facts, mechanisms, places: a transaction,
+or a savepoint in the flow writer's), so a run killed at any moment leaves whole documents
+or none. Ids derive from content
 (document sha256 + span), so a re-run upserts the same rows instead of adding new ones.
 """
 from __future__ import annotations
@@ -23,6 +24,11 @@ from .citations import CITATIONS_VIEW_SQL
 from .records import Extraction, Locality, stable_id
 
 SCHEMA_VERSION = 1
+
+# The connection's page cache (SQLite's default is 2 MB): a transaction of a few hundred
+# documents touches tens of MB of index pages, which would otherwise spill to the WAL
+# before the commit writes them again. An upper bound, taken only as pages are read.
+PAGE_CACHE_KIB = 128 * 1024
 
 TABLES: dict[str, dict] = {
     # text and body_spans last: a query touching a column after them reads through every text
@@ -123,6 +129,7 @@ class Catalogue:
         # still loses nothing committed; only a power cut can lose the last few documents,
         # and never leaves one half-written.
         self.db.execute("pragma synchronous = NORMAL")
+        self.db.execute(f"pragma cache_size = -{PAGE_CACHE_KIB}")
         self._ensure_schema()
 
     def close(self) -> None:

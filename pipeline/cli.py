@@ -37,6 +37,8 @@ def main() -> None:
 @click.option("--dask-address", default="", help="Run batches on an existing Dask scheduler (tcp://host:8786).")
 @click.option("--batch-size", default=Settings.batch_size, show_default=True, type=click.IntRange(1, 100000),
               help="Documents per Prefect task.")
+@click.option("--commit-size", default=Settings.commit_size, show_default=True, type=click.IntRange(1, 100000),
+              help="Documents per SQLite transaction (Datasette sees new documents at each commit).")
 @click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
               type=click.Path(path_type=Path), help="Folder of annotators' corrections applied on every run.")
 @click.option("--hanlp-tok", default=Settings.hanlp_tok, show_default=True,
@@ -44,15 +46,15 @@ def main() -> None:
 @click.option("--hanlp-pos", default=Settings.hanlp_pos, show_default=True,
               help="With --tagger hanlp: a HanLP pretrained POS tagger name, or a model folder.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
-def run(paths, db, tagger, workers, dask_address, batch_size, annotations_dir, hanlp_tok, hanlp_pos,
-        progress) -> None:
+def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annotations_dir, hanlp_tok,
+        hanlp_pos, progress) -> None:
     """Catalogue PATHS (files and folders, recursively) into --db, through the Prefect flow.
 
     Exits 0 when every document went in, 1 when any failed (each listed with its reason).
     """
     settings = Settings(tagger=tagger, workers=workers, dask_address=dask_address, batch_size=batch_size,
-                        annotations_dir=annotations_dir, show_progress=progress, hanlp_tok=hanlp_tok,
-                        hanlp_pos=hanlp_pos)
+                        commit_size=commit_size, annotations_dir=annotations_dir, show_progress=progress,
+                        hanlp_tok=hanlp_tok, hanlp_pos=hanlp_pos)
     if tagger == "hanlp":
         _check_tagger(settings)
     from flows.catalogue_flow import run as run_flow

@@ -18,6 +18,9 @@ def user_cache_dir() -> Path:
 class Settings:
     tagger: str = "jieba"  # or "hanlp"
     batch_size: int = 50  # documents per Prefect task: orchestration cost (~0.2 s a task) stays small
+    # documents per SQLite transaction: a commit rewrites every index page its documents touched,
+    # which at thousands of documents is most of them (flows.catalogue_flow.CatalogueWriter)
+    commit_size: int = 500
     workers: int = 1  # >1: the flow's process and workers-1 Dask worker processes on a local cluster
     dask_address: str = ""  # an existing Dask scheduler, e.g. tcp://10.0.0.5:8786
     annotations_dir: Path = Path("annotations")

@@ -83,7 +83,8 @@ def test_killed_run_restarted_leaves_no_half_document_and_no_duplicates(tmp_path
     folder = tmp_path / "corpus"
     origin = make_corpus(folder, 150)
     db = tmp_path / "c.db"
-    args = [JINGYAN, "run", str(folder), "--db", str(db), "--no-progress", "--batch-size", "5"]
+    args = [JINGYAN, "run", str(folder), "--db", str(db), "--no-progress", "--batch-size", "5",
+            "--commit-size", "5"]  # commits every 5 documents, so that the test sees them arrive
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 240

@@ -205,12 +205,15 @@ def test_every_search_index_holds_what_a_rebuild_would(seed_catalogue, tmp_path)
         target.close()
 
 
+@pytest.mark.parametrize("commit_size", [1, 100])
 @pytest.mark.parametrize("raise_kind", ["ABORT", "ROLLBACK"])
-def test_a_document_the_catalogue_refuses_is_reported_and_its_batch_mates_are_kept(tmp_path, corpus_copy, raise_kind):
-    """A batch is one transaction with a savepoint per document. A write SQLite refuses
+def test_a_document_the_catalogue_refuses_is_reported_and_the_others_are_kept(tmp_path, corpus_copy, raise_kind,
+                                                                              commit_size):
+    """The writer's transaction holds a savepoint per document. A write SQLite refuses
     (RAISE(ABORT): the statement; RAISE(ROLLBACK): the whole transaction) is reported with its
-    file, the other documents of the batch are written, and what was catalogued stays."""
-    from flows.catalogue_flow import process_paths, write_batch
+    file, and every other document is written: its batch mates, and an earlier batch whether
+    it was committed already (commit_size 1) or only written in the same transaction (100)."""
+    from flows.catalogue_flow import CatalogueWriter, process_paths
     from pipeline.catalogue import Catalogue, RunStats
 
     settings = Settings(annotations_dir=tmp_path / "a")
@@ -219,15 +222,40 @@ def test_a_document_the_catalogue_refuses_is_reported_and_its_batch_mates_are_ke
     outcomes = process_paths(paths, settings)
     with Catalogue(tmp_path / "c.db") as catalogue:
         run_id = catalogue.start_run(paths, settings.as_dict())
-        stats, errors = RunStats(), []
-        write_batch(outcomes[:1], catalogue, run_id, stats, errors)  # already catalogued
         victim_id = next(o["extraction"].document.id for o in outcomes if o["path"] == victim)
         catalogue.db.execute(f"create trigger refuse before insert on facts when new.document_id = '{victim_id}' "
                              f"begin select raise({raise_kind}, 'refused by a test trigger'); end")
-        write_batch(outcomes[1:], catalogue, run_id, stats, errors)
+        stats, errors = RunStats(), []
+        with CatalogueWriter(catalogue, run_id, stats, errors, commit_size) as writer:
+            writer.write(outcomes[:1])
+            assert catalogue.db.conn.in_transaction == (commit_size > 1)
+            writer.write(outcomes[1:])
         written = {r[0] for r in catalogue.db.execute("select path from documents")}
         reasons = {r[0]: r[1] for r in catalogue.db.execute("select path, reason from errors")}
     assert written == set(paths) - {victim}
     assert stats.processed == 4 and stats.failed == 1
     assert [e[0] for e in errors] == [victim] and "refused by a test trigger" in errors[0][1]
     assert "catalogue write failed" in reasons[victim]
+
+
+def test_the_writer_commits_every_commit_size_documents_and_when_closed(tmp_path, corpus_copy):
+    """A reader (Datasette) sees documents at each commit: after every commit_size documents
+    written, and the rest when the writer closes."""
+    from flows.catalogue_flow import CatalogueWriter, process_paths
+    from pipeline.catalogue import Catalogue, RunStats
+
+    settings = Settings(annotations_dir=tmp_path / "a")
+    outcomes = process_paths(sorted(str(p) for p in corpus_copy.glob("*.txt")), settings)
+    seen, counted = [], []
+    with Catalogue(tmp_path / "c.db") as catalogue:
+        reader = sqlite3.connect(tmp_path / "c.db")
+        stats = RunStats()
+        with CatalogueWriter(catalogue, catalogue.start_run([], {}), stats, [], commit_size=2) as writer:
+            for outcome in outcomes:
+                writer.write([outcome])
+                seen.append(reader.execute("select count(*) from documents").fetchone()[0])
+                counted.append(stats.processed)
+        seen.append(reader.execute("select count(*) from documents").fetchone()[0])
+        reader.close()
+    assert seen == [0, 2, 2, 4, 4, 5]
+    assert counted == [0, 2, 2, 4, 4] and stats.processed == 5

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from pipeline import fts
-from pipeline.segment import Segmenter
+from pipeline import fts, segment
+from pipeline.segment import PREFIX, Segmenter
 
 from .conftest import CORPUS
 
@@ -22,9 +22,16 @@ def jieba_tokenizer():
     return fts.load_jieba()
 
 
-@pytest.fixture(scope="module")
-def segmenter(jieba_tokenizer):
-    return Segmenter(jieba_tokenizer)
+@pytest.fixture(scope="module", params=["compiled", "python"])
+def segmenter(jieba_tokenizer, request):
+    """A segmenter with the compiled route, and one with the Python route it falls back to."""
+    if request.param == "compiled":
+        return Segmenter(jieba_tokenizer)
+    compiled, segment._compiled = segment._compiled, None
+    try:
+        return Segmenter(jieba_tokenizer)
+    finally:
+        segment._compiled = compiled
 
 
 def texts():
@@ -70,3 +77,49 @@ def test_remembered_hmm_cuts_follow_jiebas_force_split_words():
         from jieba import finalseg
 
         finalseg.Force_Split_Words.discard("闫秀芝")
+
+
+def test_the_route_is_compiled_where_the_tests_run():
+    """setup.py builds pipeline/_route.c (optional, for installs without a C compiler); the
+    test environment has one, so a silently failed build shows here."""
+    assert segment._compiled is not None
+    assert Segmenter(fts.load_jieba())._trie is not None
+
+
+def test_the_compiled_route_is_the_python_route(jieba_tokenizer):
+    seg = Segmenter(jieba_tokenizer)
+    blocks = [b for text in texts() for b, is_words in segment._blocks(text.translate(segment.FULL_WIDTH_ASCII))
+              if is_words]
+    assert len(blocks) > 1000
+    for block in blocks:
+        assert seg._route(block) == seg._python_route(block), block
+
+
+def _python_route(table: dict[str, float], s: str, logtotal: float = 10.0) -> list[int]:
+    return Segmenter._python_route(type("Table", (), {"_logp": table, "logtotal": logtotal})(), s)
+
+
+@pytest.mark.parametrize("table, text", [
+    ({"红": -5.0, "红色": -3.0, "红色物": PREFIX, "红色物业": -4.0, "物业": -2.0, "色": -6.0}, "红色物业红色物"),
+    # 红色 is in the trie (a prefix of 红色物业) but not in the table: a lookup of it fails
+    ({"红色物业": -4.0}, "红色红色物业"),
+    ({"a": -1.0, "ab": -1.0, "b": -1.0}, "abab"),  # a tie goes to the longer word
+    ({}, "党建"),  # every character unknown
+    ({"党": -1.0}, ""),
+    ({"𠀀": -1.0, "𠀀党": -0.5}, "𠀀党建"),  # characters outside the BMP
+])
+def test_the_compiled_route_on_made_tables(table, text):
+    trie = segment._compiled.build(table, PREFIX)
+    assert segment._compiled.route(trie, text, 10.0) == _python_route(table, text)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda c: c.build({1: -1.0}, PREFIX), TypeError),  # a word that is no str
+    (lambda c: c.build({"党": "x"}, PREFIX), TypeError),  # a log probability that is no number
+    (lambda c: c.build(["党"], PREFIX), TypeError),  # no dict
+    (lambda c: c.route(object(), "党建", 1.0), TypeError),  # no trie
+    (lambda c: c.route(c.build({}, PREFIX), b"x", 1.0), TypeError),  # bytes, not str
+])
+def test_the_compiled_route_refuses_bad_arguments(call, error):
+    with pytest.raises(error):
+        call(segment._compiled)
