@@ -17,6 +17,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -50,18 +51,59 @@ PEAK_WRAPPER = ("import resource, subprocess, sys; code = subprocess.run(sys.arg
                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
 
 
+def largest_rss_mb(root) -> float:
+    """RSS (MB) of the largest process under root (the flow's, or a Dask worker's)."""
+    import psutil
+
+    largest = 0
+    for process in root.children(recursive=True):
+        try:
+            largest = max(largest, process.memory_info().rss)
+        except psutil.Error:  # it ended between the listing and the reading
+            pass
+    return largest / 2 ** 20
+
+
+def rss_by_tenth(samples: list[tuple[float, float]], wall: float) -> list[float]:
+    """The peak RSS sampled so far at the end of each tenth of the run's wall time (samples are
+    (seconds, MB)): it should level off once the bounded caches are full, however large N is.
+
+    >>> rss_by_tenth([(0.5, 100.0), (1.5, 300.0), (1.7, 250.0)], 2.0)
+    [0.0, 0.0, 100.0, 100.0, 100.0, 100.0, 100.0, 300.0, 300.0, 300.0]
+    """
+    curve, largest = [], 0.0
+    for tenth in range(1, 11):
+        largest = max([largest] + [mb for at, mb in samples if at <= wall * tenth / 10])
+        curve.append(round(largest, 1))
+    return curve
+
+
 def timed_run(folder: Path, db: Path, extra: list[str]) -> dict:
+    import psutil
+
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, JINGYAN, "run", str(folder), "--db", str(db),
-                           "--no-progress", *extra], capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", PEAK_WRAPPER, JINGYAN, "run", str(folder), "--db", str(db),
+                             "--no-progress", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    samples: list[tuple[float, float]] = []
+
+    def sample(root=psutil.Process(proc.pid)) -> None:
+        while proc.poll() is None:
+            samples.append((time.perf_counter() - started, largest_rss_mb(root)))
+            time.sleep(1.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started
+    sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"jingyan run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+        raise SystemExit(f"jingyan run failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    peak_kb = int(stderr.strip().splitlines()[-1])
     conn = sqlite3.connect(db)
     flow_seconds = conn.execute("select seconds from runs order by started desc limit 1").fetchone()[0]
     conn.close()
-    return {"wall_s": round(wall, 2), "flow_s": flow_seconds, "peak_rss_mb": round(peak_kb / 1024, 1)}
+    return {"wall_s": round(wall, 2), "flow_s": flow_seconds, "peak_rss_mb": round(peak_kb / 1024, 1),
+            "rss_mb_by_tenth_of_run": rss_by_tenth(samples, wall)}
 
 
 def search_p95(db: Path, queries: list[str], rounds: int = 20) -> float | None:
