@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -142,17 +141,19 @@ def bench(n: int, workers: int) -> dict:
     lcut_s, chars = lcut_seconds(folder)
     first = timed_run(folder, db, extra)
     again = timed_run(folder, db, extra)
-    # ten new documents into the catalogue of n
-    more = OUT / f"corpus_{n}_plus10"
-    shutil.rmtree(more, ignore_errors=True)
-    shutil.copytree(folder, more)
+    # ten new documents into the catalogue of n: new files in the same folder, as a team adds
+    # articles to its corpus (a copy of the folder elsewhere would be n new paths to record)
     import random
     rng = random.Random(n)
     paras, places = seed_paragraphs(), districts()
-    for i in range(10):
-        (more / f"extra{i:02d}.txt").write_text(make_document(10 ** 6 + i, paras, places, rng), encoding="utf-8")
-    plus10 = timed_run(more, db, extra)
-    shutil.rmtree(more, ignore_errors=True)
+    extras = [folder / f"extra{i:02d}.txt" for i in range(10)]
+    try:
+        for i, path in enumerate(extras):
+            path.write_text(make_document(10 ** 6 + i, paras, places, rng), encoding="utf-8")
+        plus10 = timed_run(folder, db, extra)
+    finally:
+        for path in extras:  # the folder stays the corpus of n for the next benchmark
+            path.unlink(missing_ok=True)
     p95 = search_p95(db, ["物业", "网格", "红色物业", "宁海路 党员", "党建引领"])
     result = {
         "documents": n, "chars": chars, "workers": workers,

@@ -259,3 +259,30 @@ def test_the_writer_commits_every_commit_size_documents_and_when_closed(tmp_path
         reader.close()
     assert seen == [0, 2, 2, 4, 4, 5]
     assert counted == [0, 2, 2, 4, 4] and stats.processed == 5
+
+
+def test_triage_writes_nothing_for_unchanged_files_and_records_a_new_copy(tmp_path, corpus_copy):
+    """A re-run over an unchanged corpus touches no document (it was one transaction a file);
+    a copy of a known file at a new path is one more path of the same document."""
+    import shutil
+
+    from flows.catalogue_flow import CatalogueWriter, process_paths, triage
+    from pipeline.catalogue import Catalogue, RunStats
+
+    paths = sorted(str(p) for p in corpus_copy.glob("*.txt"))
+    copy = tmp_path / "copy.txt"
+    with Catalogue(tmp_path / "c.db") as catalogue:
+        run_id = catalogue.start_run([], {})
+        with CatalogueWriter(catalogue, run_id, RunStats(), []) as writer:
+            writer.write(process_paths(paths, Settings(annotations_dir=tmp_path / "a")))
+        shutil.copy(paths[0], copy)
+        statements, stats = [], RunStats()
+        catalogue.db.conn.set_trace_callback(statements.append)
+        pending = triage([str(corpus_copy), str(copy)], catalogue, run_id, stats, [])
+        catalogue.db.conn.set_trace_callback(None)
+        recorded = json.loads(catalogue.db.execute("select paths from documents where path = ?",
+                                                   [paths[0]]).fetchone()[0])
+    writes = [s.split()[0].lower() for s in statements if s.split()[0].lower() in ("insert", "update", "delete")]
+    assert pending == [] and stats.skipped == 6
+    assert writes == ["insert", "update"]  # the copy's path, in document_paths and in documents.paths
+    assert recorded == [paths[0], str(copy)]
