@@ -1,5 +1,6 @@
 """Whole-run benchmark: documents/s, chars/s, peak RSS, ratio to bare jieba.lcut, re-run and
-incremental cost, and Datasette search latency, for corpora of N documents.
+incremental cost (10 new documents into the catalogue of N, against the same 10 into an
+empty one), and Datasette search latency, for corpora of N documents.
 
     python bench/run.py                 # N = 100 and 1000
     python bench/run.py 100 1000 10000  # as in bench/RESULTS.md
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -151,6 +153,16 @@ def bench(n: int, workers: int) -> dict:
         for i, path in enumerate(extras):
             path.write_text(make_document(10 ** 6 + i, paras, places, rng), encoding="utf-8")
         plus10 = timed_run(folder, db, extra)
+        alone = OUT / "ten_alone"  # what the same 10 documents cost on their own, for comparison
+        shutil.rmtree(alone, ignore_errors=True)
+        alone.mkdir()
+        for path in extras:
+            shutil.copy(path, alone)
+        alone_db = OUT / "bench_ten_alone.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(alone_db) + suffix).unlink(missing_ok=True)
+        ten_alone = timed_run(alone, alone_db, extra)
+        shutil.rmtree(alone)
     finally:
         for path in extras:  # the folder stays the corpus of n for the next benchmark
             path.unlink(missing_ok=True)
@@ -158,9 +170,11 @@ def bench(n: int, workers: int) -> dict:
     result = {
         "documents": n, "chars": chars, "workers": workers,
         "first_run": first, "rerun_unchanged": again, "add_10_documents": plus10,
+        "ten_documents_alone": ten_alone,
         "documents_per_s": round(n / first["flow_s"], 1), "chars_per_s": round(chars / first["flow_s"]),
         "lcut_s": round(lcut_s, 2), "ratio_to_lcut": round(first["flow_s"] / lcut_s, 2),
         "rerun_share_of_first": round(again["flow_s"] / first["flow_s"], 4),
+        "add_10_over_ten_alone": round(plus10["flow_s"] / ten_alone["flow_s"], 2),
         "search_p95_ms": p95,
     }
     (OUT / f"results_{n}.json").write_text(json.dumps(result, indent=2))
