@@ -210,8 +210,10 @@ class CatalogueWriter:
 def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
     """Outcomes in batches, each as it completes, with at most a few batches in flight.
 
-    A bounded window, not one future per batch held to the end: memory stays flat as the
-    corpus grows, and workers are never idle waiting for the writer.
+    A bounded window (two batches per worker thread), not one future per batch held to the
+    end: memory stays flat as the corpus grows, and workers are never idle waiting for the
+    writer. An existing cluster (``dask_address``) is asked its size each time a batch comes
+    back, so workers that join during a run get work too.
 
     On a local cluster the flow's own process is one of the ``workers``: it writes what the
     others return and, whenever nothing waits to be written, processes the next document
@@ -231,6 +233,8 @@ def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
     local: list[dict] = []  # outcomes of documents processed here, not yet written
     payload = settings.as_dict()
     while todo or running or local:
+        if settings.dask_address and todo:  # two batches a worker thread, counted as workers come and go
+            window = max(2, 2 * _cluster_threads())
         while todo and len(todo) > reserve and len(running) < window:
             batch = [todo.popleft() for _ in range(min(size, len(todo) - reserve))]
             future = process_batch.submit(batch, payload)
@@ -247,6 +251,13 @@ def run_batches(paths: list[str], settings: Settings) -> Iterator[list[dict]]:
         else:
             future = finished.get()
             yield _outcomes(lambda paths: future.result(), running.pop(future))
+
+
+def _cluster_threads() -> int:
+    """The worker threads of the Dask cluster this flow run's task runner is connected to."""
+    from prefect.context import FlowRunContext
+
+    return sum(FlowRunContext.get().task_runner.client.nthreads().values())
 
 
 def _outcomes(process, paths: list[str], *args) -> list[dict]:

@@ -286,3 +286,33 @@ def test_triage_writes_nothing_for_unchanged_files_and_records_a_new_copy(tmp_pa
     assert pending == [] and stats.skipped == 6
     assert writes == ["insert", "update"]  # the copy's path, in document_paths and in documents.paths
     assert recorded == [paths[0], str(copy)]
+
+
+def test_an_existing_cluster_gets_two_batches_for_each_of_its_worker_threads(tmp_path, corpus_copy,
+                                                                            prefect_harness, monkeypatch):
+    """--dask-address: as many batches run at once as the cluster has threads (a fixed window
+    of two had left a larger cluster idle)."""
+    import asyncio
+
+    from distributed import LocalCluster
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.catalogue_flow import run
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())  # the workers report here too
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        summary = run([corpus_copy], tmp_path / "c.db", Settings(dask_address=cluster.scheduler_address,
+                                                                batch_size=1, annotations_dir=tmp_path / "a"))
+    assert summary["processed"] == 5 and summary["failed"] == 0, summary["errors"]
+
+    async def task_runs():
+        async with get_client() as client:
+            runs = await client.read_task_runs()
+            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
+
+    spans = [(r.start_time, r.end_time) for r in asyncio.run(task_runs())]
+    assert len(spans) == 5
+    at_once = max(sum(s <= start < e for s, e in spans) for start, _ in spans)
+    assert at_once >= 3, spans  # four threads; a window of two never runs more than two
