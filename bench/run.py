@@ -134,11 +134,16 @@ def search_p95(db: Path, queries: list[str], rounds: int = 20) -> float | None:
         server.wait(timeout=30)
 
 
-def bench(n: int, workers: int) -> dict:
-    folder = generate(n, OUT / f"corpus_{n}")
-    db = OUT / f"bench_{n}.db"
+def remove_catalogue(db: Path) -> Path:
+    """No catalogue at ``db`` (nor its WAL files), so that a run starts from nothing."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
+    return db
+
+
+def bench(n: int, workers: int) -> dict:
+    folder = generate(n, OUT / f"corpus_{n}")
+    db = remove_catalogue(OUT / f"bench_{n}.db")
     extra = ["--workers", str(workers)] if workers > 1 else []
     # lcut before and after the first run, and their mean: this machine's speed drifts by 10%
     # and more within the hour, which a single measurement puts in the ratio
@@ -162,10 +167,7 @@ def bench(n: int, workers: int) -> dict:
         alone.mkdir()
         for path in extras:
             shutil.copy(path, alone)
-        alone_db = OUT / "bench_ten_alone.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(alone_db) + suffix).unlink(missing_ok=True)
-        ten_alone = timed_run(alone, alone_db, extra)
+        ten_alone = timed_run(alone, remove_catalogue(OUT / "bench_ten_alone.db"), extra)
         shutil.rmtree(alone)
     finally:
         for path in extras:  # the folder stays the corpus of n for the next benchmark

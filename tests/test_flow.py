@@ -26,6 +26,19 @@ CONTRACT = {
 pytestmark = pytest.mark.slow
 
 
+def task_runs_of(flow_run_id: str) -> list:
+    """The task runs Prefect's server recorded for one flow run."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return [r for r in await client.read_task_runs() if str(r.flow_run_id) == flow_run_id]
+
+    return asyncio.run(read())
+
+
 def columns(conn, table):
     return {row[1] for row in conn.execute(f"pragma table_info({table})")}
 
@@ -109,21 +122,12 @@ def test_changed_document_is_processed_again_and_replaces_its_old_version(tmp_pa
 
 def test_batches_are_tasks_of_several_documents(tmp_path, corpus_copy, prefect_harness):
     """Orchestration cost: one task per batch, not per document."""
-    import asyncio
-
-    from prefect.client.orchestration import get_client
-
     from flows.catalogue_flow import run
 
     summary = run([corpus_copy], tmp_path / "c.db", Settings(batch_size=2, annotations_dir=tmp_path / "a"))
     assert summary["processed"] == 5
 
-    async def task_runs():
-        async with get_client() as client:
-            runs = await client.read_task_runs()
-            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
-
-    runs = asyncio.run(task_runs())
+    runs = task_runs_of(summary["flow_run_id"])
     # 5 documents in batches of 2: three tasks, not five, and all of them completed
     assert sorted(r.name.split("-")[0] + "-" + r.name.split("-")[1] for r in runs) == ["process-batch"] * 3
     assert all(r.state.is_completed() for r in runs)
@@ -133,9 +137,6 @@ def test_two_workers_are_a_dask_worker_and_the_flows_own_process(tmp_path, corpu
                                                                  seed_catalogue, monkeypatch):
     """--workers 2 on one machine: one Dask worker process takes batches as tasks, the flow's
     process works on documents between writes; the catalogue is the one a single worker makes."""
-    import asyncio
-
-    from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
     from flows.catalogue_flow import run
@@ -145,12 +146,7 @@ def test_two_workers_are_a_dask_worker_and_the_flows_own_process(tmp_path, corpu
     summary = run([corpus_copy], db, Settings(workers=2, batch_size=1, annotations_dir=tmp_path / "a"))
     assert summary["processed"] == 5 and summary["failed"] == 0, summary["errors"]
 
-    async def task_runs():
-        async with get_client() as client:
-            runs = await client.read_task_runs()
-            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
-
-    runs = asyncio.run(task_runs())
+    runs = task_runs_of(summary["flow_run_id"])
     # batches of one: the worker took at least the two submitted first (it starts slower
     # than the flow's process, which meanwhile took the third), the flow's process the rest
     assert 2 <= len(runs) <= 4 and all(r.state.is_completed() for r in runs), runs
@@ -292,10 +288,7 @@ def test_an_existing_cluster_gets_two_batches_for_each_of_its_worker_threads(tmp
                                                                             prefect_harness, monkeypatch):
     """--dask-address: as many batches run at once as the cluster has threads (a fixed window
     of two had left a larger cluster idle)."""
-    import asyncio
-
     from distributed import LocalCluster
-    from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
     from flows.catalogue_flow import run
@@ -307,12 +300,7 @@ def test_an_existing_cluster_gets_two_batches_for_each_of_its_worker_threads(tmp
                                                                 batch_size=1, annotations_dir=tmp_path / "a"))
     assert summary["processed"] == 5 and summary["failed"] == 0, summary["errors"]
 
-    async def task_runs():
-        async with get_client() as client:
-            runs = await client.read_task_runs()
-            return [r for r in runs if r.flow_run_id and str(r.flow_run_id) == summary["flow_run_id"]]
-
-    spans = [(r.start_time, r.end_time) for r in asyncio.run(task_runs())]
+    spans = [(r.start_time, r.end_time) for r in task_runs_of(summary["flow_run_id"])]
     assert len(spans) == 5
     at_once = max(sum(s <= start < e for s, e in spans) for start, _ in spans)
     assert at_once >= 3, spans  # four threads; a window of two never runs more than two
