@@ -19,6 +19,9 @@ for _key, _value in {
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_LOG_PRINTS": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    # the temporary server's first start in a new home builds its database (~30 s of
+    # migrations on a small machine), past Prefect's default wait of 20 s
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     # a local Dask cluster (--workers) logs every start and stop at INFO otherwise
     "DASK_LOGGING__DISTRIBUTED": "warning",
 }.items():

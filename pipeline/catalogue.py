@@ -1,27 +1,32 @@
-"""The only module that writes SQLite: schema, idempotent writes, views.
+"""The only module that runs SQL on a catalogue: schema, views, idempotent writes,
+transactions, and the reads and row changes its writers (the flow, corrections) need.
 
 Never VACUUM a catalogue: its tables have no INTEGER PRIMARY KEY, so VACUUM may
 renumber rowids under the full-text indexes (content= tables keyed by rowid).
 
 Every document is written atomically (its row, facts, mechanisms, places: a transaction,
-or a savepoint in the flow writer's), so a run killed at any moment leaves whole documents
-or none. Ids derive from content
+or a savepoint in the flow writer's, ``batches.CatalogueWriter``), so a run killed at any
+moment leaves whole documents or none. Ids derive from content
 (document sha256 + span), so a re-run upserts the same rows instead of adding new ones.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from . import PIPELINE_VERSION, fts
-from .citations import CITATIONS_VIEW_SQL
+from . import PIPELINE_VERSION, fts, practices
 from .records import Extraction, Locality, stable_id
+
+# What SQLite raises when it refuses a statement or a commit: the flow's writer catches it
+# without a driver of its own to name.
+CatalogueError = sqlite3.Error
 
 SCHEMA_VERSION = 1
 
@@ -84,6 +89,19 @@ INDEXES = [
 ]
 
 ANNOTATED_TABLES = ("facts", "mechanisms")  # the tables annotators correct (annotations/)
+
+# The citations view (Datasette): every fact with its quote and source, unchecked (``citations.cite``
+# checks them against the text). ``line`` is the 1-based line of the text the figure stands on
+# (newlines before it + 1).
+CITATIONS_VIEW_SQL = """
+    select f.id as fact_id, f.document_id,
+           coalesce(nullif(f.sentence, ''), f.text) as quote,
+           f.text as figure, f.value, f.unit, f.subject, f.source as fact_source,
+           d.title, d.publisher, d.published, d.author, d.edition,
+           coalesce(nullif(d.url, ''), d.path) as source, d.url, d.path, d.sha256,
+           f.start, f.end, f.sentence_start, f.sentence_end,
+           length(substr(d.text, 1, f.start)) - length(replace(substr(d.text, 1, f.start), char(10), '')) + 1 as line
+    from facts f join documents d on d.id = f.document_id"""
 
 VIEWS = {
     "practices_by_locality": """
@@ -234,12 +252,9 @@ class Catalogue:
         return row[0] if row else None
 
     # -- writing --------------------------------------------------------------------------------
-    def write(self, extraction: Extraction, run_id: str, fingerprint: str = "",
-              practice_key=None, categorize=None) -> tuple[int, int]:
+    def write(self, extraction: Extraction, run_id: str, fingerprint: str = "") -> tuple[int, int]:
         """Write one document and all it yielded, atomically; returns (facts, mechanisms)."""
         doc = extraction.document
-        practice_key = practice_key or (lambda n: n)
-        categorize = categorize or (lambda n, d="": "other")
         # One transaction: all of this document or nothing. sqlite-utils nests its own
         # writes inside it as savepoints, so none of them commits early.
         with self.db.atomic():
@@ -268,16 +283,15 @@ class Catalogue:
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
             self._take_path(doc.id, doc.path)
             self._insert_rows("facts", [_fact_row(doc, f) for f in extraction.facts])
-            practice_ids = [stable_id("practice", practice_key(m.name)) for m in extraction.mechanisms]
+            practice_ids = [practice_id_of(m.name) for m in extraction.mechanisms]
             known = self._existing_practices(set(practice_ids))
-            mech_rows, practices = [], {}
+            mech_rows, new_practices = [], {}
             for m, practice_id in zip(extraction.mechanisms, practice_ids):
                 # the first mention names a practice: an existing row is never renamed
-                if practice_id not in practices and practice_id not in known:
-                    practices[practice_id] = {"id": practice_id, "name": m.name, "kind": m.kind,
-                                              "category": categorize(m.name, m.definition)}
+                if practice_id not in new_practices and practice_id not in known:
+                    new_practices[practice_id] = _practice_row(practice_id, m.name, m.kind, m.definition)
                 mech_rows.append(_mechanism_row(doc, m, practice_id))
-            self._insert_rows("practices", list(practices.values()), on_conflict="ignore")
+            self._insert_rows("practices", list(new_practices.values()), on_conflict="ignore")
             self._insert_rows("mechanisms", mech_rows)
             self._insert_rows("locality_mentions", [
                 {"id": stable_id("mention", doc.id, p.start, p.end), "document_id": doc.id,
@@ -336,6 +350,74 @@ class Catalogue:
                  "path": "/".join(loc.chain())} for loc in localities]
         self._insert_rows("localities", rows, on_conflict="update")
 
+    # -- the flow's open transaction (its policy: batches.CatalogueWriter) -----------------------
+    @property
+    def in_transaction(self) -> bool:
+        """False also once SQLite has ended a transaction itself (RAISE(ROLLBACK), a full disk)."""
+        return self.db.conn.in_transaction
+
+    def begin(self) -> None:
+        """Open a transaction unless one is open; ``write`` makes each document a savepoint in it."""
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        """Commit the open transaction, if any; raises ``CatalogueError`` when SQLite refuses."""
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All of what the caller does or none of it, holding the write lock from the start
+        (``begin immediate``), so what it reads stays true until it writes."""
+        with self.db.conn:
+            self.db.execute("begin immediate")
+            yield
+
+    # -- what corrections read and change (corrections.py decides what) -------------------------
+    def document_versions(self) -> list[dict]:
+        """Every document's id, source name, sha256 and processed_at, without its text."""
+        rows = self.db.execute("select id, source_name, sha256, processed_at from documents").fetchall()
+        return [{"id": r[0], "source_name": r[1], "sha256": r[2], "processed_at": r[3]} for r in rows]
+
+    def document_text(self, document_id: str) -> str:
+        return self.db.execute("select text from documents where id = ?", [document_id]).fetchone()[0]
+
+    def locality_chains(self) -> dict[str, list[str]]:
+        return locality_chains(self.db)
+
+    def rows_overlapping(self, table: str, document_id: str, start: int, end: int) -> list[dict]:
+        """Rows of ``table`` (facts, mechanisms) in the document whose span overlaps [start, end)."""
+        cursor = self.db.execute(f"select * from {table} where document_id = ? and start < ? and ? < end "
+                                 "order by start", [document_id, end, start])
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+    def practice_for(self, name: str, kind: str | None, definition: str | None) -> str:
+        """The id of the practice ``name`` belongs to, the practice added if it is new (an
+        existing one is never renamed)."""
+        practice_id = practice_id_of(name)
+        self._insert_rows("practices", [_practice_row(practice_id, name, kind, definition)], on_conflict="ignore")
+        return practice_id
+
+    def put_row(self, table: str, row: dict) -> None:
+        """Insert a whole row, replacing any with its id."""
+        self.db[table].insert(row, pk="id", replace=True)
+
+    def update_row(self, table: str, row_id: str, changes: dict) -> None:
+        self.db[table].update(row_id, changes)
+
+    def delete_row(self, table: str, row_id: str) -> None:
+        self.db.execute(f"delete from {table} where id = ?", [row_id])
+
+    def annotator_row_ids(self, table: str) -> list[str]:
+        """Ids of the rows annotators made (``source = 'annotator'``), found by their own index."""
+        return [r[0] for r in self.db.execute(f"select id from {table} where source = 'annotator'").fetchall()]
+
     def refresh_practices(self) -> None:
         """Counts on practices, and practices no mention points to any more removed."""
         with self.db.atomic():
@@ -351,17 +433,17 @@ class Catalogue:
         return {t: self.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities", "errors")}
 
 
-def index_tokens_for(extraction: Extraction, categories: Iterable[str] = ()) -> dict[str, fts.IndexTokens]:
-    """Every text ``Catalogue.write`` puts in a search index for this extraction (and the
-    practices' ``categories``, which the writer chooses), tokenised ahead: run by the flow's
-    workers so that the single writer only hands tokens over (``fts.provided``) and never
-    loads jieba. The document's body reuses the tagger's cut where it can.
+def index_tokens_for(extraction: Extraction) -> dict[str, fts.IndexTokens]:
+    """Every text ``Catalogue.write`` puts in a search index for this extraction (and every
+    practice category it may give), tokenised ahead: run by the flow's workers so that the
+    single writer only hands tokens over (``fts.provided``) and never loads jieba. The
+    document's body reuses the tagger's cut where it can.
 
     A text left out here is still indexed, tokenised by the writer.
     """
     doc = extraction.document
     texts = {doc.text: fts.index_tokens(doc.text, extraction.search_words)}
-    values = [doc.title, *categories]  # practices' names are their mechanisms' names
+    values = [doc.title, *practices.category_ids()]  # practices' names are their mechanisms' names
     for table, rows in (("facts", [_fact_row(doc, f) for f in extraction.facts]),
                         ("mechanisms", [_mechanism_row(doc, m, None) for m in extraction.mechanisms])):
         values += [row[c] for row in rows for c in fts.FTS_COLUMNS[table]]
@@ -369,6 +451,21 @@ def index_tokens_for(extraction: Extraction, categories: Iterable[str] = ()) -> 
         if value and value not in texts:
             texts[value] = fts.index_tokens(value)
     return texts
+
+
+def practice_id_of(name: str) -> str:
+    """The practice a mechanism's name belongs to across documents (``practices.practice_key``)."""
+    return stable_id("practice", practices.practice_key(name))
+
+
+def _practice_row(practice_id: str, name: str, kind: str | None, definition: str | None) -> dict:
+    return {"id": practice_id, "name": name, "kind": kind, "category": practices.categorize(name, definition)}
+
+
+def locality_chains(db) -> dict[str, list[str]]:
+    """Locality id → its names from the province down, on any connection to a catalogue
+    (Label Studio's export reads one opened read-only)."""
+    return {r[0]: (r[1] or "").split("/") for r in db.execute("select id, path from localities").fetchall()}
 
 
 def _all_localities(extraction: Extraction) -> Iterable[Locality]:

@@ -4,10 +4,10 @@ The quote is checked before it is given: the stored text must still hash to the
 document's sha256, the fact's span must still be its text, its sentence must still
 contain it, and a source file still on disk must still be the file that was read.
 Anything else raises :class:`CitationError` with the reason: a flagged source, never
-a wrong quote.
+a wrong quote. For a catalogue at outputs/catalogue.db (``jingyan cite a1b6b5d1e80d3a8c``)::
 
-    >>> cite("outputs/catalogue.db", "a1b6b5d1e80d3a8c").as_gbt7714()
-    '鼓楼区: 党建共同体聚合力 治理新格局添动力[N]. 中国城市报, 2021-04-06(27).'
+    cite("outputs/catalogue.db", "a1b6b5d1e80d3a8c").as_gbt7714()
+    → '鼓楼区: 党建共同体聚合力 治理新格局添动力[N]. 中国城市报, 2021-04-06(27).'
 """
 from __future__ import annotations
 
@@ -19,19 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .corrections import sentence_bounds
-
-# For the catalogue's views: VIEWS["citations"] = CITATIONS_VIEW_SQL. ``line`` is the
-# 1-based line of the text the figure stands on (newlines before it + 1).
-CITATIONS_VIEW_SQL = """
-    select f.id as fact_id, f.document_id,
-           coalesce(nullif(f.sentence, ''), f.text) as quote,
-           f.text as figure, f.value, f.unit, f.subject, f.source as fact_source,
-           d.title, d.publisher, d.published, d.author, d.edition,
-           coalesce(nullif(d.url, ''), d.path) as source, d.url, d.path, d.sha256,
-           f.start, f.end, f.sentence_start, f.sentence_end,
-           length(substr(d.text, 1, f.start)) - length(replace(substr(d.text, 1, f.start), char(10), '')) + 1 as line
-    from facts f join documents d on d.id = f.document_id"""
+from .anchors import sentence_bounds
 
 NEWSPAPER = re.compile(r"报$|日报|晚报|时报|城市报")
 EDITION_NUMBER = re.compile(r"(\d+)")
@@ -152,7 +140,12 @@ def _date_parts(date: str) -> list[int]:
 
 
 def paragraph_number(text: str, body_spans: list, pos: int) -> int:
-    """1-based index of the non-blank body line holding ``pos`` (the tagger's paragraphs)."""
+    """1-based index of the non-blank body line holding ``pos`` (the tagger's paragraphs).
+
+    >>> text = "标题\\n\\n全区建立网格党支部895个。\\n服务居民12万人。"
+    >>> paragraph_number(text, [], text.index("12万")), paragraph_number(text, [(3, len(text))], 23)
+    (3, 2)
+    """
     spans = body_spans or [(0, len(text))]
     count = 0
     for span_start, span_end in spans:

@@ -57,6 +57,7 @@ def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annot
                         hanlp_tok=hanlp_tok, hanlp_pos=hanlp_pos)
     if tagger == "hanlp":
         _check_tagger(settings)
+    _check_rules(settings)
     from flows.catalogue_flow import run as run_flow
 
     summary = run_flow(list(paths), db, settings)
@@ -71,6 +72,18 @@ def _check_tagger(settings: Settings) -> None:
     try:
         backend_for(settings)
     except TaggerUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _check_rules(settings: Settings) -> None:
+    """A bad rule file is one message, before Prefect starts, not an error per document."""
+    from .process import check_rules
+    from .rules import RuleError
+    from .tables import TableError
+
+    try:
+        check_rules(settings)
+    except (RuleError, TableError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -100,8 +113,9 @@ def _print_summary(summary: dict, db: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 def eval_(gold_dir, db, quiet, as_json) -> None:
     """Score the catalogue in --db against GOLD_DIR (JSON Lines, GUIDELINES.md scheme)."""
+    from .anchors import GoldError
     from .catalogue import read_rows
-    from .evaluate import GoldError, evaluate, format_report
+    from .evaluate import evaluate, format_report
 
     texts, facts, mechs = read_rows(db)
     try:

@@ -14,6 +14,9 @@ rejected rows are deleted, edited fields win, added (and accepted rows the pipel
 longer makes) appear with ``source='annotator'``. The folder is the truth, the
 catalogue a product: corrections survive re-runs, a deleted catalogue and pipeline
 changes. A record that no longer fits its text is reported, never dropped.
+
+This module decides what changes; the catalogue (``Catalogue`` methods) reads and writes
+the rows, in one transaction.
 """
 from __future__ import annotations
 
@@ -21,39 +24,21 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from .evaluate import GoldError, anchor_span, normalise_name, read_records
+from .anchors import GoldError, anchor_span, normalise_name, read_records, same_number, sentence_bounds
 from .records import stable_id
 
 ACTIONS = ("accept", "reject", "edit", "add")
-FACT_FIELDS = ("value", "value_max", "unit", "qualifier", "subject", "time", "change_from", "locality")
-MECHANISM_FIELDS = ("name", "kind", "definition", "components", "locality")
+# the fields a record of the gold scheme gives (and a correction may set); what is scored of
+# them is evaluate.SCORED_FACT_FIELDS
+FACT_RECORD_FIELDS = ("value", "value_max", "unit", "qualifier", "subject", "time", "change_from", "locality")
+MECHANISM_RECORD_FIELDS = ("name", "kind", "definition", "components", "locality")
 NUMERIC_FIELDS = ("value", "value_max", "change_from")
 ARABIC_DIGIT = re.compile(r"[0-9０-９]")
-# Why not the tagger's splitter: apply must place an added fact in its sentence without
-# loading jieba; this is the same rule (。!? end a sentence) on the line around the span.
-SENTENCE_END = "。!?!?"
 
 
 # -- records ------------------------------------------------------------------------------------
-def occurrence_of(text: str, start: int, anchor: str) -> int:
-    """Which appearance of ``anchor`` begins at ``start``, counted as the evaluator counts.
-
-    >>> occurrence_of("建立895个，又建立895个", 11, "895个")
-    2
-    """
-    count, pos = 0, -1
-    while True:
-        pos = text.find(anchor, pos + 1)
-        if pos < 0 or pos > start:
-            break
-        count += 1
-        if pos == start:
-            return count
-    raise ValueError(f"{anchor!r} does not begin at {start}")
-
-
 def record_key(record: dict) -> str:
     """Content hash of a record minus ``when``: the same correction imported twice is one."""
     body = {k: v for k, v in record.items() if k != "when"}
@@ -77,8 +62,6 @@ def clean_fields(fields: dict) -> dict:
             v = int(v) if v.is_integer() else v
         out[k] = list(v) if isinstance(v, tuple) else v
     return out
-
-
 
 
 def append_records(folder: Path, records: Iterable[dict]) -> dict[Path, int]:
@@ -112,15 +95,11 @@ def append_records(folder: Path, records: Iterable[dict]) -> dict[Path, int]:
 
 
 # -- catalogue rows as records ------------------------------------------------------------------
-def locality_chains(db) -> dict[str, list[str]]:
-    return {r[0]: (r[1] or "").split("/") for r in db.execute("select id, path from localities").fetchall()}
-
-
 def row_fields(kind: str, row: dict, chains: dict[str, list[str]]) -> dict:
     """A facts/mechanisms row → its fields in the gold scheme."""
     locality = chains.get(row.get("locality_id") or "", [])
     if kind == "fact":
-        fields = {k: row.get(k) for k in FACT_FIELDS if k != "locality"}
+        fields = {k: row.get(k) for k in FACT_RECORD_FIELDS if k != "locality"}
     else:
         comps = row.get("components")
         fields = {"name": row.get("name"), "kind": row.get("kind"), "definition": row.get("definition"),
@@ -130,32 +109,15 @@ def row_fields(kind: str, row: dict, chains: dict[str, list[str]]) -> dict:
 
 
 # -- locating -----------------------------------------------------------------------------------
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence around [start, end): from the last 。!? or line break before to the next after.
-
-    >>> sentence_bounds("前言。全区共建立网格党支部895个。后记", 13, 17)
-    (3, 18)
-    """
-    lo = max(text.rfind("\n", 0, start), max(text.rfind(c, 0, start) for c in SENTENCE_END)) + 1
-    while lo < start and text[lo].isspace():
-        lo += 1
-    hi = len(text)
-    for c in SENTENCE_END + "\n":
-        i = text.find(c, end)
-        if i >= 0:
-            hi = min(hi, i + (c != "\n"))
-    return lo, hi
-
-
 class _Docs:
     """The catalogue's documents by sha256 and by source name (a changed file has several)."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
         # without their texts, read only for the documents records are about: every run
         # applies the corrections, and 10,000 documents' texts are ~45 MB read for nothing
-        rows = db.execute("select id, source_name, sha256, processed_at from documents").fetchall()
-        self.by_sha = {r[2]: {"id": r[0], "source_name": r[1], "sha256": r[2], "at": r[3] or ""} for r in rows}
+        self.by_sha = {d["sha256"]: {"id": d["id"], "source_name": d["source_name"], "sha256": d["sha256"],
+                                     "at": d["processed_at"] or ""} for d in catalogue.document_versions()}
         self.by_name: dict[str, list[dict]] = {}
         for d in self.by_sha.values():
             self.by_name.setdefault(d["source_name"], []).append(d)
@@ -184,15 +146,15 @@ class _Docs:
     def _with_texts(self, docs: list[dict]) -> list[dict]:
         for doc in docs:
             if "text" not in doc:
-                doc["text"] = self.db.execute("select text from documents where id = ?", [doc["id"]]).fetchone()[0]
+                doc["text"] = self.catalogue.document_text(doc["id"])
         return docs
 
 
 # -- applying -----------------------------------------------------------------------------------
 class _Applier:
-    def __init__(self, db):
-        self.db = db
-        self.chains = locality_chains(db)
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+        self.chains = catalogue.locality_chains()
         self.paths = {"/".join(c): i for i, c in self.chains.items()}
         self.touched: dict[str, set[str]] = {"facts": set(), "mechanisms": set()}
         self.warnings: list[str] = []
@@ -204,14 +166,12 @@ class _Applier:
         """The row the record is about: same span id, else an overlapping row with the same figure/name."""
         kind = "fact" if table == "facts" else "mechanism"
         rid = stable_id(kind, doc["sha256"], start, end)
-        rows = [dict(zip([c[0] for c in cur.description], r)) for cur in [self.db.execute(
-            f"select * from {table} where document_id = ? and start < ? and ? < end order by start",
-            [doc["id"], end, start])] for r in cur.fetchall()]
+        rows = self.catalogue.rows_overlapping(table, doc["id"], start, end)
         for r in rows:
             if r["id"] == rid or (record.get("id") and r["id"] == record["id"]):
                 return r
         for r in rows:
-            if kind == "fact" and _same_number(r.get("value"), record.get("value")):
+            if kind == "fact" and _same_figure(r.get("value"), record.get("value")):
                 return r
             if kind == "mechanism":
                 a, b = normalise_name(r.get("name") or ""), normalise_name(record.get("name") or "")
@@ -229,7 +189,7 @@ class _Applier:
 
     def changes(self, table: str, record: dict, text: str) -> dict:
         """The row columns a record sets (only the fields it gives)."""
-        fields = FACT_FIELDS if table == "facts" else MECHANISM_FIELDS
+        fields = FACT_RECORD_FIELDS if table == "facts" else MECHANISM_RECORD_FIELDS
         out = {}
         for f in fields:
             if f not in record:
@@ -252,14 +212,9 @@ class _Applier:
             else:
                 out[f] = v if v != "" else None
         if table == "mechanisms" and "name" in out:
-            from . import mechanisms as mech  # the flow's own practice key and categories
-
-            name = out["name"]
-            practice_id = stable_id("practice", mech.practice_key(name))
-            self.db["practices"].insert({"id": practice_id, "name": name, "kind": out.get("kind") or record.get("kind"),
-                                         "category": mech.categorize(name, record.get("definition", ""))},
-                                        pk="id", ignore=True)
-            out["practice_id"] = practice_id
+            # the practice the pipeline would give this name (added to the catalogue if new)
+            out["practice_id"] = self.catalogue.practice_for(out["name"], out.get("kind") or record.get("kind"),
+                                                             record.get("definition", ""))
         return out
 
     def insert(self, table: str, doc: dict, record: dict, start: int, end: int) -> str:
@@ -275,7 +230,7 @@ class _Applier:
             record = {"name": normalise_name(text[start:end]), **record}
             row.update(kind=record.get("kind") or "brand")
         row.update(self.changes(table, record, text))
-        self.db[table].insert(row, pk="id", replace=True)
+        self.catalogue.put_row(table, row)
         return row["id"]
 
     def apply(self, record: dict, doc: dict) -> str:
@@ -286,7 +241,7 @@ class _Applier:
         if action == "reject":
             if row is None:
                 return "already_absent"
-            self.db.execute(f"delete from {table} where id = ?", [row["id"]])
+            self.catalogue.delete_row(table, row["id"])
             return "applied"
         if row is None:
             self.touched[table].add(self.insert(table, doc, record, start, end))
@@ -295,26 +250,24 @@ class _Applier:
         if action in ("edit", "add"):
             changes = {k: v for k, v in self.changes(table, record, doc["text"]).items() if row.get(k) != v}
             if changes:
-                self.db[table].update(row["id"], changes)
+                self.catalogue.update_row(table, row["id"], changes)
         return "applied"
 
     def drop_stale(self) -> int:
         """Annotator rows no record claims any more (the correction was withdrawn)."""
         dropped = 0
         for table, ids in self.touched.items():
-            stale = [r[0] for r in self.db.execute(f"select id from {table} where source = 'annotator'").fetchall()
-                     if r[0] not in ids]
+            stale = [rid for rid in self.catalogue.annotator_row_ids(table) if rid not in ids]
             for rid in stale:
-                self.db.execute(f"delete from {table} where id = ?", [rid])
+                self.catalogue.delete_row(table, rid)
             dropped += len(stale)
         return dropped
 
 
-def _same_number(a, b) -> bool:
-    try:
-        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-6 * max(1.0, abs(float(b)))
-    except (TypeError, ValueError):
-        return False
+def _same_figure(a, b) -> bool:
+    """A row is found by its figure only when both sides give one: two facts without a
+    value are not thereby the same fact (``same_number`` calls two absent values equal)."""
+    return a not in (None, "") and b not in (None, "") and same_number(a, b)
 
 
 def latest_records(folder: str | Path, report: dict) -> list[tuple[Path, int, dict]]:
@@ -367,12 +320,10 @@ def apply(catalogue, folder: str | Path) -> dict:
     report = {"folder": str(folder), "files": len(files), "records": 0, "applied": 0,
               "by_action": {a: 0 for a in ACTIONS}, "already_absent": 0, "gold_only": 0, "dropped_stale": 0,
               "unmatched": [], "warnings": []}
-    db = catalogue.db
     records = latest_records(folder, report)
-    with db.conn:  # all corrections or none: a crash leaves the last good state
-        db.execute("begin immediate")
-        docs = _Docs(db)
-        applier = _Applier(db)
+    with catalogue.transaction():  # all corrections or none: a crash leaves the last good state
+        docs = _Docs(catalogue)
+        applier = _Applier(catalogue)
         for path, lineno, rec in records:
             where = {"file": str(path), "line": lineno, **_brief(rec)}
             targets, reason, note = docs.locate(rec)

@@ -5,13 +5,14 @@ and a ``jingyan run`` writing the same file meanwhile (WAL) shows up on the next
 Chinese search, the highlighted document view and the tokenizer come from the plugin
 (``pipeline.datasette_plugin``), which plain ``datasette catalogue.db`` loads too; this module
 adds the metadata in data/datasette_metadata.json, written for a database named
-``catalogue`` and renamed here to the file's own name.
+``catalogue`` and renamed here to the file's own name, and says where it listens.
 """
 from __future__ import annotations
 
 import asyncio
 import copy
 import json
+import socket
 from pathlib import Path
 
 METADATA = Path(__file__).parent / "data" / "datasette_metadata.json"
@@ -50,18 +51,48 @@ def build(db: Path):
 
 
 def serve(db: Path, port: int = 8001, host: str = "127.0.0.1") -> None:
-    """Serve the catalogue at http://host:port/ until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve the catalogue at http://host:port/ until interrupted (Ctrl-C or SIGTERM).
+
+    The socket is bound before anything is printed, so the address printed is the one
+    listening (``--port 0`` prints the port the system chose) and a port in use is an
+    error at once, not a log line after start-up.
+    """
     import uvicorn
 
     from . import fts
 
     ds = build(db)
+    sock = listening_socket(host, port)
+    print(f"Serving {db} (read-only) at {url(host, sock.getsockname()[1])}  Ctrl-C stops.", flush=True)
     asyncio.run(ds.invoke_startup())
+    server = uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning", lifespan="on", workers=1))
     try:
-        uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         # SQLite calls the tokenizer's Python callbacks while closing an FTS connection:
         # close them while Python is still whole, not during interpreter teardown.
         for database in ds.databases.values():
             database.close()
         fts.close_connections()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port and listening; a port in use is a usage error."""
+    import click
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                 param_hint="'--host'/'--port'") from exc
+
+
+def url(host: str, port: int) -> str:
+    """The address a browser opens for a server bound to host:port.
+
+    >>> url("127.0.0.1", 8001), url("::1", 8001)
+    ('http://127.0.0.1:8001/', 'http://[::1]:8001/')
+    """
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

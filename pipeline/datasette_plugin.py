@@ -8,7 +8,14 @@ as well as ``jingyan serve``:
 - ``/<database>/-/document/<id>`` shows one document with its figures, practices and
   places highlighted where they stand in the text;
 - a column named ``highlighted_view`` (as in the ``document_extractions`` canned query)
-  renders as a link to that view.
+  renders as a link to that view;
+- table pages lead with the rows: column descriptions fold into a ``<details>``
+  (templates/table.html);
+- a query with a ``document_id`` parameter offers a select of documents by title
+  (templates/query.html, ``document_choices``);
+- the map of datasette-cluster-map gets an offline base layer, province outlines shipped in
+  static/china_provinces.geojson, under the tiles that load when there is a network
+  (static/jingyan_map.js).
 """
 from __future__ import annotations
 
@@ -20,6 +27,10 @@ from markupsafe import Markup, escape
 from . import fts
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_FILES = {"jingyan_map.js": "text/javascript; charset=utf-8",
+                "china_provinces.geojson": "application/geo+json"}
+PICKER_LIMIT = 1000  # options in the document picker; Datasette returns at most 1,000 rows too
 KIND_ORDER = {"mechanism": 0, "fact": 1, "place": 2}  # on overlap, the practice wins
 
 
@@ -43,13 +54,32 @@ def startup():
 def prepare_jinja2_environment(env):
     from jinja2 import ChoiceLoader, FileSystemLoader
 
-    # After Datasette's own loaders: these templates add pages, they override nothing.
-    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+    # Before Datasette's loaders: table.html and query.html here extend Datasette's own
+    # ("default:table.html"), changing a block each; jingyan_document.html is a page of ours.
+    env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
 
 
 @hookimpl
 def register_routes():
-    return [(r"^/(?P<database>[^/]+)/-/document/(?P<document_id>[^/]+)$", document_view)]
+    return [(r"^/(?P<database>[^/]+)/-/document/(?P<document_id>[^/]+)$", document_view),
+            (r"^/-/jingyan/(?P<name>[a-z_]+\.(?:js|geojson))$", static_file)]
+
+
+@hookimpl
+def extra_js_urls(view_name, datasette):
+    # On every page that may show a map; the script does nothing where datasette-cluster-map
+    # draws none.
+    if view_name in ("table", "database", "query"):
+        return [{"url": datasette.urls.path("-/jingyan/jingyan_map.js"), "module": True}]
+    return []
+
+
+@hookimpl
+def extra_template_vars(request, datasette):
+    async def jingyan_document_choices(database: str, current: str | None) -> dict:
+        return await document_choices(datasette, request, database, current)
+
+    return {"jingyan_document_choices": jingyan_document_choices}
 
 
 @hookimpl
@@ -58,6 +88,62 @@ def render_cell(value, column, database, datasette):
         href = f"{datasette.urls.database(database)}/-/document/{value}"
         return Markup(f'<a href="{escape(href)}">highlighted text</a>')
     return None
+
+
+async def static_file(request):
+    from datasette.utils.asgi import NotFound, Response
+
+    name = request.url_vars["name"]
+    if name not in STATIC_FILES:
+        raise NotFound(name)
+    return Response((STATIC / name).read_bytes(), content_type=STATIC_FILES[name],
+                    headers={"cache-control": "max-age=3600"})
+
+
+async def document_choices(datasette, request, database: str, current: str | None) -> dict:
+    """The documents a picker offers: up to PICKER_LIMIT, newest first, and the current one.
+
+    Each is labelled by what a reader knows it by (``document_label``). Without permission to
+    see the documents table the picker offers nothing and the text box stays.
+    """
+    actor = request.actor if request else None
+    if not await datasette.permission_allowed(actor, "view-table", (database, "documents"), default=True):
+        return {"documents": [], "total": 0}
+    db = datasette.get_database(database)
+    total = (await db.execute("select count(*) from documents")).single_value()
+    rows = (await db.execute(PICKER_SQL, {"limit": PICKER_LIMIT, "current": current or ""})).rows
+    return {"documents": [{"id": r["id"], "label": document_label(dict(r))} for r in rows], "total": total}
+
+
+PICKER_SQL = """
+select id, title, source_name, publisher, published,
+       -- an untitled document is known by the start of its body (body_spans: [[start, end], ...])
+       case when coalesce(title, '') = '' then
+         substr(text, coalesce(json_extract(body_spans, '$[0][0]'), 0) + 1, 60) end as opening
+from documents
+where id = :current or id in (select id from documents order by coalesce(published, '') desc,
+                                     coalesce(nullif(title, ''), source_name) limit :limit)
+order by coalesce(published, '') desc, coalesce(nullif(title, ''), source_name)
+"""
+OPENING_CHARS = 24  # of an untitled document's first line, in its label
+
+
+def document_label(doc: dict) -> str:
+    """How a document reads in a list: its title, publisher and date; an untitled one by the
+    first words of its body (a file name such as 002_6db4a9f55f89edc1.txt tells a reader nothing).
+
+    >>> document_label({"title": "宁海路街道推行红色物业", "publisher": "南京日报", "published": "2024-05-01"})
+    '宁海路街道推行红色物业 · 南京日报 · 2024-05-01'
+    >>> document_label({"title": "", "opening": "\\n近年来，浙江省宁波市鄞州区认真贯彻落实党中央的工作部署。\\n以理念转变",
+    ...                 "source_name": "002_6db4a9f55f89edc1.txt", "publisher": None, "published": ""})
+    '“近年来，浙江省宁波市鄞州区认真贯彻落实党中央的工…” (untitled)'
+    """
+    name = doc.get("title")
+    if not name:
+        first_line = next((line.strip() for line in (doc.get("opening") or "").splitlines() if line.strip()), "")
+        cut = first_line[:OPENING_CHARS] + ("…" if len(first_line) > OPENING_CHARS else "")
+        name = f"“{cut}” (untitled)" if cut else doc.get("source_name") or doc.get("id") or ""
+    return " · ".join(p for p in (name, doc.get("publisher"), doc.get("published")) if p)
 
 
 async def document_view(datasette, request):

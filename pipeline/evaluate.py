@@ -13,20 +13,14 @@ pinned to the text by ``anchor`` + ``occurrence``. The catalogue side is plain r
 """
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-QUOTES_AND_SPACES = re.compile(r"[\s“”‘’\"'「」『』《》]")
+from .anchors import GoldError, anchor_span, normalise_name, read_records, same_number
+
 ARABIC_DIGIT = re.compile(r"[0-9０-９]")
-
-
-def normalise_name(name: str) -> str:
-    """“红色管家” 社区共治委员会 → 红色管家社区共治委员会; 院落长＋楼栋长 → 院落长+楼栋长 (NFKC)."""
-    return QUOTES_AND_SPACES.sub("", unicodedata.normalize("NFKC", name or ""))
 
 
 @dataclass
@@ -34,42 +28,6 @@ class Gold:
     facts: list[dict]
     mechanisms: list[dict]
     stale: list[str] = field(default_factory=list)  # annotators' records whose anchor is gone
-
-
-class GoldError(ValueError):
-    pass
-
-
-def anchor_span(text: str, anchor: str, occurrence: int) -> tuple[int, int]:
-    pos = -1
-    for _ in range(max(1, occurrence)):
-        pos = text.find(anchor, pos + 1)
-        if pos < 0:
-            raise GoldError(f"anchor {anchor!r} (occurrence {occurrence}) not in the text")
-    return pos, pos + len(anchor)
-
-
-def read_records(folder: str | Path) -> Iterator[tuple[Path, int, dict | None, str]]:
-    """(file, line number, record or None, error) for every line of ``folder/*.jsonl``.
-
-    Gold and annotators' corrections are both read through here.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.jsonl")):
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield path, lineno, None, f"not JSON: {exc}"
-                continue
-            if not isinstance(obj, dict):
-                yield path, lineno, None, "not a JSON object"
-                continue
-            yield path, lineno, obj, ""
 
 
 def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
@@ -145,8 +103,11 @@ class Accuracy:
         self.total += other.total
 
 
-FACT_FIELDS = ("subject", "unit", "qualifier", "value_max", "time", "change_from", "locality", "locality_district")
-MECHANISM_FIELDS = ("kind", "definition", "components", "locality", "locality_district")
+# the fields whose accuracy is scored on each matched fact or mechanism (the gold scheme's
+# record fields are corrections.FACT_RECORD_FIELDS: what a record may set)
+SCORED_FACT_FIELDS = ("subject", "unit", "qualifier", "value_max", "time", "change_from", "locality",
+                      "locality_district")
+SCORED_MECHANISM_FIELDS = ("kind", "definition", "components", "locality", "locality_district")
 
 
 @dataclass
@@ -154,8 +115,10 @@ class DocumentScore:
     doc: str
     facts: Tally = field(default_factory=Tally)
     mechanisms: Tally = field(default_factory=Tally)
-    fact_fields: dict[str, Accuracy] = field(default_factory=lambda: {f: Accuracy() for f in FACT_FIELDS})
-    mechanism_fields: dict[str, Accuracy] = field(default_factory=lambda: {f: Accuracy() for f in MECHANISM_FIELDS})
+    fact_fields: dict[str, Accuracy] = field(
+        default_factory=lambda: {f: Accuracy() for f in SCORED_FACT_FIELDS})
+    mechanism_fields: dict[str, Accuracy] = field(
+        default_factory=lambda: {f: Accuracy() for f in SCORED_MECHANISM_FIELDS})
     missed: list[str] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
     field_errors: list[str] = field(default_factory=list)
@@ -190,15 +153,6 @@ class Report:
                 "missed": d.missed, "false_positives": d.false_positives, "field_errors": d.field_errors,
             }
         return {"overall": one(self.total()), "documents": [one(d) for d in self.documents]}
-
-
-def _same_number(a, b) -> bool:
-    if a in (None, "") or b in (None, ""):
-        return a in (None, "") and b in (None, "")
-    try:
-        return abs(float(a) - float(b)) < 1e-6 * max(1.0, abs(float(b)))
-    except (TypeError, ValueError):
-        return False
 
 
 def _district(chain: list[str]) -> list[str]:
@@ -256,7 +210,7 @@ def _score_facts(score: DocumentScore, gold_facts: list[dict], predicted: list[d
         for i, p in enumerate(predicted):
             if i in taken or not (p["start"] < g["end"] and g["start"] < p["end"]):
                 continue
-            if _same_number(p.get("value"), g.get("value")):
+            if same_number(p.get("value"), g.get("value")):
                 best = i
                 break
         if best is None:
@@ -274,9 +228,9 @@ def _score_facts(score: DocumentScore, gold_facts: list[dict], predicted: list[d
             "subject": (p.get("subject") or "") == g.get("subject", ""),
             "unit": (p.get("unit") or "") == g.get("unit", ""),
             "qualifier": (p.get("qualifier") or "") == g.get("qualifier", ""),
-            "value_max": _same_number(p.get("value_max"), g.get("value_max")),
+            "value_max": same_number(p.get("value_max"), g.get("value_max")),
             "time": (p.get("time") or "") == g.get("time", ""),
-            "change_from": _same_number(p.get("change_from"), g.get("change_from")),
+            "change_from": same_number(p.get("change_from"), g.get("change_from")),
             "locality": list(p.get("locality") or []) == list(g.get("locality") or []),
             "locality_district": _district(p.get("locality")) == _district(g.get("locality")),
         }

@@ -29,7 +29,7 @@ from .numbers import parse_number
 from .records import Fact, Sentence
 from .settings import DATA_DIR, Settings
 from .tables import read_table
-from .tagging import Tagged, backend_for, fold
+from .tagging import Tagged, fold
 
 # ---------------------------------------------------------------- lexicons (data files)
 
@@ -61,18 +61,23 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=2)
 def lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
-    units = tuple(sorted((Unit(r[0], r[1], r[2], frozenset(r[3].split(","))) for r in read_table(data_dir / "fact_units.tsv")),
-                         key=lambda u: -len(u.written)))
+    """The stage's lexicons (``fact_*.tsv``) in ``data_dir``, read once per folder; a row
+    of the wrong width or a repeated id is a TableError naming the file and the line."""
+    def table(name: str, *columns: str) -> list[list[str]]:
+        return read_table(data_dir / name, ("id", *columns, "note?"), unique_ids=True)
+
+    units = tuple(sorted((Unit(r[0], r[1], r[2], frozenset(r[3].split(","))) for r in
+                          table("fact_units.tsv", "written", "base", "kind")), key=lambda u: -len(u.written)))
     prefixes, before, suffixes, at_least = {}, {}, {}, []
-    for row in read_table(data_dir / "fact_qualifiers.tsv"):
+    for row in table("fact_qualifiers.tsv", "position", "word", "qualifier"):
         _, position, word, qualifier = row[:4]
         {"prefix": prefixes, "before": before, "suffix": suffixes}.get(position, {})[word] = qualifier
         if position == "at_least":
             at_least.append(word)
-    times = tuple((r[0], re.compile(r[1])) for r in read_table(data_dir / "fact_times.tsv"))
-    rejects = read_table(data_dir / "fact_reject.tsv")
+    times = tuple((r[0], re.compile(r[1])) for r in table("fact_times.tsv", "pattern"))
+    rejects = table("fact_reject.tsv", "where", "text")
     words: dict[str, dict[str, str]] = {}
-    for row in read_table(data_dir / "fact_subject.tsv"):
+    for row in table("fact_subject.tsv", "kind", "word", "value?"):
         words.setdefault(row[1], {})[row[2]] = row[3] if len(row) > 3 else ""
     return Lexicon(
         units=units, prefixes=prefixes, before=before, suffixes=suffixes, at_least=tuple(at_least), times=times,
@@ -745,20 +750,10 @@ def link_changes(facts: list[Fact], text: str, offset: int, lex: Lexicon) -> lis
     return out
 
 
-def _tag_lookup(settings: Settings):
-    """A word → tag lookup from the configured tagger's dictionary (for cut tokens)."""
-    try:
-        backend = backend_for(settings)
-    except Exception:  # a tagger that cannot load: cut pieces are taken as nouns
-        return lambda word: "n"
-    lookup = getattr(backend, "tag_of", None)
-    return lookup if lookup is not None else (lambda word: "n")
-
-
 def extract_facts(tagged: Tagged, settings: Settings) -> list[Fact]:
     """Every figure in the body sentences, annotated; ordered by position."""
-    lex = lexicon()
-    tag_of = _tag_lookup(settings)
+    lex = lexicon(settings.data_dir)
+    tag_of = tagged.tag_of
     facts: list[Fact] = []
     for sentence in tagged.sentences:
         figures = find_figures(sentence, lex)

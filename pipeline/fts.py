@@ -20,13 +20,13 @@ import functools
 import hashlib
 import re
 import threading
-from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from .segment import FULL_WIDTH_ASCII, WORD_CHAR, Segmenter, load_tokenizer
+# the segmenter is the process's one (segment.segmenter), which the tagger shares when its
+# dictionaries are the index's: a paragraph the tagger has cut is not cut again here
+from .segment import DICTIONARY, FULL_WIDTH_ASCII, WORD_CHAR, segmenter
 
 TOKENIZER = "jieba"
-DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
 
 # Which columns of which table are searchable. Changing this (or the dictionary) changes the
 # CREATE statement, which makes ``prepare`` rebuild that index.
@@ -49,33 +49,11 @@ _FOLD = FULL_WIDTH_ASCII
 _WORDLIKE = re.compile(r"\w")
 SHORT_TEXT = 400  # texts up to this many characters have their tokens cached (names, queries)
 
-_load_lock = threading.Lock()  # held while jieba loads (~1 s)
 _register_lock = threading.Lock()
-_segmenter = None  # the Segmenter over a private jieba.Tokenizer, loaded on first use
 _c_tokenizer = None  # the fts5_tokenizer struct and its callbacks, made once per process
 # Connections the tokenizer is registered on (sqlite3 connections take no weak references),
 # closed at exit; closed ones are dropped at each registration.
 _connections: list = []
-
-
-def segmenter(cache_dir: Path | None = None) -> Segmenter:
-    """The process's segmenter over a private jieba tokenizer with the domain dictionary,
-    loaded once (~1 s) on first use; jieba keeps its dictionary cache in ``cache_dir``
-    (default: the user cache) when this first use builds it."""
-    global _segmenter
-    if _segmenter is None:
-        with _load_lock:
-            if _segmenter is None:
-                _segmenter = Segmenter(load_jieba(cache_dir))
-    return _segmenter
-
-
-def load_jieba(cache_dir: Path | None = None):
-    """A private jieba.Tokenizer (never jieba's global one) with data/domain_dict.txt; its
-    dictionary cache in ``cache_dir``, by default the user cache (as the tagging stage's)."""
-    from .settings import user_cache_dir
-
-    return load_tokenizer((DICTIONARY,), cache_dir or user_cache_dir() / "jieba")
 
 
 class IndexTokens(NamedTuple):

@@ -70,7 +70,8 @@ class Pattern:
 @functools.lru_cache(maxsize=None)
 def nav_regex(data_dir: Path = DATA_DIR) -> re.Pattern:
     """A line made only of navigation words: ``返回目录  放大缩小全文复制``."""
-    words = sorted((row[1] for row in read_table(data_dir / "furniture_nav.tsv")), key=len, reverse=True)
+    rows = read_table(data_dir / "furniture_nav.tsv", ("id", "word"), unique_ids=True)
+    words = sorted((row[1] for row in rows), key=len, reverse=True)
     alternation = "|".join(re.escape(w) for w in words)
     return re.compile(rf"^(?:\s*(?:{alternation})[::]?)+\s*$")  # 分享到: 字体:大 中 小
 
@@ -78,7 +79,7 @@ def nav_regex(data_dir: Path = DATA_DIR) -> re.Pattern:
 @functools.lru_cache(maxsize=None)
 def patterns(data_dir: Path = DATA_DIR) -> tuple[Pattern, ...]:
     out = []
-    for row in read_table(data_dir / "furniture_patterns.tsv"):
+    for row in read_table(data_dir / "furniture_patterns.tsv", ("id", "max_chars", "pattern", "note?"), unique_ids=True):
         rule_id, max_chars, pattern = row[0], int(row[1]), row[2]
         regex = nav_regex(data_dir) if pattern == "@nav" else re.compile(pattern)
         out.append(Pattern(rule_id, max_chars, regex))
@@ -87,7 +88,8 @@ def patterns(data_dir: Path = DATA_DIR) -> tuple[Pattern, ...]:
 
 @functools.lru_cache(maxsize=None)
 def layout(data_dir: Path = DATA_DIR) -> dict[str, int]:
-    return {row[0]: int(row[1]) for row in read_table(data_dir / "furniture_layout.tsv")}
+    rows = read_table(data_dir / "furniture_layout.tsv", ("id", "value", "note?"), unique_ids=True)
+    return {row[0]: int(row[1]) for row in rows}
 
 
 def split_lines(text: str) -> list[Line]:

@@ -260,11 +260,11 @@ def read_document(path: str | os.PathLike, settings: Settings) -> Document:
     except DecodeError as exc:
         raise IngestError(path, str(exc)) from None
     if suffix in HTML_SUFFIXES:
-        text, page_meta = html_article(markup, path)
+        text, page_meta = html_article(markup, path, settings.data_dir)
     else:
         page_meta = Metadata()
-    lines = furniture.classify(text)
-    meta = read_metadata(lines)
+    lines = furniture.classify(text, settings.data_dir)
+    meta = read_metadata(lines, data_dir=settings.data_dir)
     if suffix in HTML_SUFFIXES:
         meta = html_metadata(meta, page_meta)
     return Document(
@@ -276,13 +276,14 @@ def read_document(path: str | os.PathLike, settings: Settings) -> Document:
     )
 
 
-def html_article(markup: str, path: Path) -> tuple[str, Metadata]:
+def html_article(markup: str, path: Path, data_dir: Path) -> tuple[str, Metadata]:
     """The article text of a page (trafilatura) and what the page states about it.
 
     The returned Metadata merges, in this order of trust: dates and labels stated in the
     page's visible text (发布时间:…, 来源:…, 作者:…), then the markup as trafilatura reads it
     (title, author, canonical URL, site name, a date from meta tags only: its "extensive"
-    search takes a © 2019 footer for a date).
+    search takes a © 2019 footer for a date). The patterns for the visible text are read
+    from ``data_dir`` (``Settings.data_dir``).
     """
     import trafilatura
 
@@ -292,7 +293,7 @@ def html_article(markup: str, path: Path) -> tuple[str, Metadata]:
     text = (getattr(result, "text", None) or "") if result is not None else ""
     if not text.strip():
         raise IngestError(path, "no article text found in the HTML page")
-    stated = read_metadata(furniture.classify(visible_text(markup)), scopes=("label",))
+    stated = read_metadata(furniture.classify(visible_text(markup), data_dir), scopes=("label",), data_dir=data_dir)
     sitename = result.sitename or ""
     markup_meta = Metadata(
         title=result.title or "", author=result.author or "", url=result.url or "",

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import PIPELINE_VERSION
-from .corrections import (FACT_FIELDS, MECHANISM_FIELDS, append_records, clean_fields, locality_chains,
-                          occurrence_of, read_records, row_fields)
-from .evaluate import GoldError, anchor_span
+from .anchors import GoldError, anchor_span, occurrence_of
+from .catalogue import locality_chains
+from .corrections import (FACT_RECORD_FIELDS, MECHANISM_RECORD_FIELDS, append_records, clean_fields,
+                          row_fields)
 
 LABEL_CONTROL = "label"
 TEXT_OBJECT = "text"
@@ -182,8 +183,8 @@ def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotati
 
 CSV_COMMON = ["action", "id", "doc", "document_sha256", "start", "end", "anchor", "occurrence"]
 CSV_COLUMNS = {
-    "fact": CSV_COMMON + list(FACT_FIELDS) + ["sentence", "who"],
-    "mechanism": CSV_COMMON + list(MECHANISM_FIELDS) + ["sentence", "who"],
+    "fact": CSV_COMMON + list(FACT_RECORD_FIELDS) + ["sentence", "who"],
+    "mechanism": CSV_COMMON + list(MECHANISM_RECORD_FIELDS) + ["sentence", "who"],
 }
 COMPONENT_SEP = " | "
 
@@ -310,7 +311,7 @@ def _typed_fields(kind: str, raw: dict, where: str) -> dict:
             out[name] = [p.strip() for p in value.split(sep) if p.strip()]
         else:
             out[name] = value
-    allowed = FACT_FIELDS if kind == "fact" else MECHANISM_FIELDS if kind == "mechanism" else ()
+    allowed = FACT_RECORD_FIELDS if kind == "fact" else MECHANISM_RECORD_FIELDS if kind == "mechanism" else ()
     return clean_fields({k: v for k, v in out.items() if k in allowed})
 
 
@@ -501,8 +502,9 @@ def _import_csv(path: Path, annotations_dir: Path, db: Path | None) -> ImportRep
     for lineno, row in enumerate(rows, 2):
         where = f"{path}: line {lineno}"
         action = (row.get("action") or "").strip().lower()
-        fields = _typed_fields(kind, {k: row.get(k) or "" for k in CSV_COLUMNS[kind] if k in FACT_FIELDS + MECHANISM_FIELDS
-                                      and k in row}, where)
+        given = {k: row.get(k) or "" for k in CSV_COLUMNS[kind]
+                 if k in FACT_RECORD_FIELDS + MECHANISM_RECORD_FIELDS and k in row}
+        fields = _typed_fields(kind, given, where)
         rid = (row.get("id") or "").strip()
         old = baseline.fields_of(kind, rid) if rid else None
         if not action:
@@ -544,5 +546,4 @@ def _csv_document(row: dict, texts: dict, where: str) -> dict:
     return doc
 
 
-__all__ = ["export_tasks", "import_corrections", "ImportError_", "ImportReport", "labeling_config",
-           "read_records"]
+__all__ = ["export_tasks", "import_corrections", "ImportError_", "ImportReport", "labeling_config"]

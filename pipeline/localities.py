@@ -13,6 +13,11 @@ Three steps:
 3. *Scope.* A mention at a clause start (or after 在/于) sets the locality from there to the
    end of its paragraph; a short lead-in sentence belongs to the next sentence's place;
    elsewhere the document's locality holds: the deepest place the article dwells on.
+
+The rules are data in ``settings.data_dir``: the suffixes (``locality_suffixes.tsv``), the
+word lists (``locality_stoplist.tsv``), and the id each kind of mention writes on its rows
+with the thresholds of the three steps (``locality_rules.json``, read into ``LocalityRules``
+and checked: a file the code cannot use is refused with its path and the entry at fault).
 """
 from __future__ import annotations
 
@@ -20,30 +25,102 @@ import bisect
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 from . import gazetteer as gaz
 from .records import Locality, PlacedSpan, Sentence
+from .rules import load_rule_file
 from .settings import DATA_DIR, Settings
-from .tables import read_table
+from .tables import TableError, read_table
 from .tagging import Tagged
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
-CLAUSE_BREAKS = set("。！？!?；;，,：:、\n")
-LEAD_IN_MAX_CHARS = 40  # a paragraph's bold lead-in (充分释放“第一书记”作用。) is short
-HEADING_MAX_CHARS = 30  # a section heading: a paragraph of one short sentence without a full stop
-MAX_PREFIX_CHARS = 8  # 万科城市花园 + 小区; longer runs are clauses, not names
-NAME_POS = ("n", "j")  # tags a name's prefix may carry after a place: 风格/n 城事/n
-PROPER_POS = ("ns", "nr", "nz", "nt")  # a lone name needs one proper-noun token: 东胜/nr 街道
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "street": 3, "community": 4, "estate": 5}
-DOMINANCE = 0.5  # a child place is the document's locality when it holds this share of its parent's mentions
-TITLE_WEIGHT = 2
-LEAD_WEIGHT = 1  # extra weight for mentions in the first body paragraph
+RULES_FILE = "locality_rules.json"
 
-RULE_ADMIN = "LOC-ADMIN"  # full administrative name from cpca: 鼓楼区
-RULE_ALIAS = "LOC-ALIAS"  # short name from jionlp, tagged ns: 南京
-RULE_DISTRICT_ALIAS = "LOC-DISTRICT-ALIAS"  # short name of a district the document already named: 鄞州
-RULE_KNOWN_SUB = "LOC-KNOWN-SUB"  # street/community jionlp lists under the district: 宁海路街道
+
+@dataclass(frozen=True)
+class MentionRule:
+    """A way of finding a place name; its id goes on the rows it makes."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Count:
+    id: str
+    value: int
+
+    def __post_init__(self):
+        if self.value < 0:
+            raise ValueError(f"want 0 or more, found {self.value}")
+
+
+@dataclass(frozen=True)
+class Share:
+    id: str
+    value: float
+
+    def __post_init__(self):
+        if not 0 < self.value <= 1:
+            raise ValueError(f"want a share above 0 and at most 1, found {self.value}")
+
+
+@dataclass(frozen=True)
+class Characters:
+    """Characters any one of which counts: ``text[i] in value``."""
+
+    id: str
+    value: str
+
+    def __post_init__(self):
+        if not self.value:
+            raise ValueError("want one or more characters, found none")
+
+
+@dataclass(frozen=True)
+class Words:
+    id: str
+    value: tuple[str, ...]
+
+    def __post_init__(self):
+        if not self.value or not all(self.value):
+            raise ValueError(f"want one or more non-empty words, found {list(self.value)}")
+
+
+@dataclass(frozen=True)
+class LocalityRules:
+    """``data/locality_rules.json``, checked: the id each kind of mention writes on its rows,
+    and the thresholds and word classes of the three steps (what each means: the file)."""
+
+    admin: MentionRule
+    alias: MentionRule
+    district_alias: MentionRule
+    known_sub: MentionRule
+    max_prefix_chars: Count
+    max_listed_chars: Count
+    listed_suffixes: Words
+    name_pos: Words  # tag prefixes, for str.startswith
+    proper_pos: Words
+    clause_breaks: Characters
+    dominance: Share
+    title_weight: Count
+    lead_weight: Count
+    lead_in_max_chars: Count
+    heading_max_chars: Count
+    heading_ends: Characters
+    quotes_before_name: Characters
+
+    def __post_init__(self):
+        seen: dict[str, str] = {}
+        for f in fields(self):
+            rule_id = getattr(self, f.name).id
+            if not rule_id.strip():
+                raise ValueError(f"{f.name}: an empty id (every rule needs one)")
+            if rule_id in seen:
+                raise ValueError(f"id {rule_id} is both {seen[rule_id]}'s and {f.name}'s")
+            seen[rule_id] = f.name
 
 
 @dataclass(frozen=True)
@@ -56,17 +133,38 @@ class SuffixRule:
 
 @dataclass(frozen=True)
 class Lexicon:
-    suffixes: tuple[SuffixRule, ...]
+    suffixes: tuple[SuffixRule, ...]  # longest first
     words: dict  # kind → {word: rule id}
+    rules: LocalityRules
+    # how the listed streets and communities looked for end: a lone suffix or a listed ending (村)
+    listed_endings: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    suffixes = tuple(SuffixRule(r[0], r[1], r[2], r[3]) for r in read_table(DATA_DIR / "locality_suffixes.tsv"))
+def suffix_rules(path: Path) -> tuple[SuffixRule, ...]:
+    """The suffix table's rows; a TableError naming the file and the rule for a level or
+    mode the code does not know."""
+    out = []
+    for row in read_table(path, ("id", "suffix", "level", "mode", "note?"), unique_ids=True):
+        rule = SuffixRule(*row[:4])
+        if rule.level not in LEVEL_RANK or rule.mode not in ("lone", "chained") or not rule.suffix:
+            raise TableError(f"{path}: rule {rule.id}: want a suffix, a level ({', '.join(LEVEL_RANK)}) and "
+                             f"a mode (lone or chained), found {rule.suffix!r}, {rule.level!r}, {rule.mode!r}")
+        out.append(rule)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    """The stage's rule files in ``data_dir``, read once per folder."""
+    suffixes = suffix_rules(data_dir / "locality_suffixes.tsv")
     words: dict[str, dict[str, str]] = {}
-    for rid, word, kind, *_ in read_table(DATA_DIR / "locality_stoplist.tsv"):
+    for rid, word, kind, *_ in read_table(data_dir / "locality_stoplist.tsv", ("id", "word", "kind", "note?"),
+                                          unique_ids=True):
         words.setdefault(kind, {})[word] = rid
-    return Lexicon(tuple(sorted(suffixes, key=lambda s: -len(s.suffix))), words)
+    rules = load_rule_file(data_dir / RULES_FILE, LocalityRules)
+    suffixes = tuple(sorted(suffixes, key=lambda s: -len(s.suffix)))
+    listed_endings = tuple(s.suffix for s in suffixes if s.mode == "lone") + rules.listed_suffixes.value
+    return Lexicon(suffixes, words, rules, listed_endings)
 
 
 @dataclass
@@ -95,6 +193,7 @@ class Places:
     document_locality: Locality | None = None
     mentions: list[Mention] = field(default_factory=list)  # with rule ids, for provenance
     sentences: list[Sentence] = field(default_factory=list)
+    rules: LocalityRules = field(default_factory=lambda: lexicon().rules)  # thresholds of scope
 
     def locality_at(self, offset: int) -> Locality | None:
         """Most specific locality in effect: earlier in the paragraph, else a lead-in's next
@@ -126,7 +225,7 @@ class Places:
         南院门街道“书院红” → 南院门街道 for the name 书院红."""
         for m in self.mentions:
             if m.locality is not None and m.end <= offset <= m.end + 1 and (
-                    m.end == offset or self._char(m.end) in "“\"「"):
+                    m.end == offset or self._char(m.end) in self.rules.quotes_before_name.value):
                 return m.locality
         return None
 
@@ -151,12 +250,13 @@ class Places:
 
     def _is_heading(self, i: int) -> bool:
         text = self.sentences[i].text
-        return (self._opens_paragraph(i) and self._closes_paragraph(i) and len(text.strip()) <= HEADING_MAX_CHARS
-                and not text.rstrip().endswith(tuple("。!?！？")))
+        return (self._opens_paragraph(i) and self._closes_paragraph(i)
+                and len(text.strip()) <= self.rules.heading_max_chars.value
+                and not text.rstrip().endswith(tuple(self.rules.heading_ends.value)))
 
     def _is_lead_in(self, i: int) -> bool:
         return (self._opens_paragraph(i) and not self._closes_paragraph(i)
-                and len(self.sentences[i].text) <= LEAD_IN_MAX_CHARS)
+                and len(self.sentences[i].text) <= self.rules.lead_in_max_chars.value)
 
 
 def find_places(tagged: Tagged, settings: Settings) -> Places:
@@ -165,30 +265,31 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     南京市鼓楼区开展… → 南京市 (320100), 鼓楼区 (320106); a later bare 鼓楼区 is 320106 too.
     """
     g = gaz.load()
+    lex = lexicon(settings.data_dir)
     sentences = list(tagged.sentences)
     mentions: list[Mention] = []
     bounds = [_token_bounds(sent) for sent in sentences]  # read by every step below
     for si, sent in enumerate(sentences):
-        mentions += admin_mentions(sent, si, g, bounds[si])
-    title_mentions = _title_mentions(tagged, settings, g)
+        mentions += admin_mentions(sent, si, g, lex, bounds[si])
+    title_mentions = _title_mentions(tagged, g, lex)
     resolve_admin(mentions + title_mentions, g)
     districts = _document_districts(mentions + title_mentions, g)
-    known = KnownSubunits(g, *districts)
+    known = KnownSubunits(g, lex, *districts)
     for si, sent in enumerate(sentences):
         found = [m for m in mentions if m.sentence == si]
-        extra = district_alias_mentions(sent, si, g, districts[0], found, bounds[si])
-        extra += sub_mentions(sent, si, known, found + extra, bounds[si])
+        extra = district_alias_mentions(sent, si, g, lex, districts[0], found, bounds[si])
+        extra += sub_mentions(sent, si, known, lex, found + extra, bounds[si])
         mentions += extra
     mentions = [m for m in mentions if m.candidates or m.level in ("street", "community", "estate")]
     mentions.sort(key=lambda m: m.start)
     _mark_chains(mentions)
     first_para = sentences[0].paragraph if sentences else 0
-    attach_sub_units(mentions, g, _draft_document_locality(mentions, title_mentions, first_para))
+    attach_sub_units(mentions, g, _draft_document_locality(mentions, title_mentions, first_para, lex.rules))
     mentions = [m for m in mentions if m.locality is not None]
-    doc_loc = document_locality(mentions, [m for m in title_mentions if m.locality], first_para)
-    _mark_scoping(mentions, sentences, doc_loc, g)
+    doc_loc = document_locality(mentions, [m for m in title_mentions if m.locality], first_para, lex.rules)
+    _mark_scoping(mentions, sentences, doc_loc, lex)
     places = [PlacedSpan(m.start, m.end, m.locality, m.rule) for m in mentions]
-    return Places(places, doc_loc, mentions, sentences)
+    return Places(places, doc_loc, mentions, sentences, lex.rules)
 
 
 # ---- step 1: mentions -------------------------------------------------------------------
@@ -205,13 +306,13 @@ def _token_bounds(sent: Sentence) -> TokenBounds:
     return starts, ends, pos
 
 
-def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, bounds: TokenBounds | None = None) -> list[Mention]:
+def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
+                   bounds: TokenBounds | None = None) -> list[Mention]:
     """Province, city and district names, longest first, starting on a token.
 
     江苏省南京市鼓楼区 → three mentions; 南京大学 and 江苏省委 → none (one token, or an
     organisation suffix); 南京 alone only when jieba tags it ns.
     """
-    lex = lexicon()
     _, ends, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
     prefixes = _prefixes(g.names_and_aliases)
@@ -221,7 +322,7 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, bounds: TokenBound
         i = t.start - base
         if i < end or text[i:i + 2] not in prefixes:
             continue
-        found = _longest_admin(text, i, base, g, ends, pos)
+        found = _longest_admin(text, i, base, g, ends, pos, lex.rules)
         if found is None:
             continue
         length, codes, rule = found
@@ -234,15 +335,16 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, bounds: TokenBound
     return _drop_unchained_common(out, lex)
 
 
-def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str]):
+def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str],
+                   rules: LocalityRules):
     for length in range(min(g.max_name, len(text) - i), 1, -1):
         piece = text[i:i + length]
         if piece in g.by_name:
-            return length, g.by_name[piece], RULE_ADMIN
+            return length, g.by_name[piece], rules.admin.id
         if piece in g.by_alias and base + i + length in ends and pos.get(base + i) == "ns":
             codes = [c for c in g.by_alias[piece] if g.regions[c].level in ("province", "city")]
             if codes:
-                return length, codes, RULE_ALIAS
+                return length, codes, rules.alias.id
     return None
 
 
@@ -256,7 +358,7 @@ def _drop_unchained_common(mentions: list[Mention], lex: Lexicon) -> list[Mentio
     common = lex.words.get("chained_only", {})
     out = []
     for k, m in enumerate(mentions):
-        if m.text in common or len(m.text) <= 2 and m.rule == RULE_ADMIN:
+        if m.text in common or len(m.text) <= 2 and m.rule == lex.rules.admin.id:
             prev = mentions[k - 1] if k else None
             if prev is None or prev.end != m.start:
                 continue
@@ -264,23 +366,16 @@ def _drop_unchained_common(mentions: list[Mention], lex: Lexicon) -> list[Mentio
     return out
 
 
-def _title_mentions(tagged: Tagged, settings: Settings, g: gaz.Gazetteer) -> list[Mention]:
+def _title_mentions(tagged: Tagged, g: gaz.Gazetteer, lex: Lexicon) -> list[Mention]:
     """Mentions in a title that is not also a body line (for context and weight only: its
     offsets are the title's own). Tagged with the configured tokenizer, like the body."""
     title = tagged.document.title.strip()
     if not title or any(title in s.text or s.text in title for s in tagged.sentences[:3]):
         return []
-    from .records import Token
-    from .tagging import backend_for
-
-    tokens, at = [], 0
-    for word, tag in backend_for(settings).tokenize(title):
-        tokens.append(Token(at, at + len(word), word, tag))
-        at += len(word)
-    return admin_mentions(Sentence(0, len(title), title, -1, tuple(tokens)), -1, g)
+    return admin_mentions(Sentence(0, len(title), title, -1, tagged.title_tokens), -1, g, lex)
 
 
-def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts: tuple[str, ...],
+def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon, districts: tuple[str, ...],
                             found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
     """鼓楼 / 鄞州 written short, once the document has named the district in full."""
     starts, ends, _ = bounds or _token_bounds(sent)
@@ -292,8 +387,8 @@ def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, districts
         for m in re.finditer(re.escape(alias), sent.text):
             s, e = sent.start + m.start(), sent.start + m.end()
             if s in starts and e in ends and not _covered(s, e, found + out) \
-                    and not _org_follows(sent.text, m.end(), lexicon()):  # 鼓楼医院
-                out.append(Mention(s, e, alias, "district", RULE_DISTRICT_ALIAS, (code,),
+                    and not _org_follows(sent.text, m.end(), lex):  # 鼓楼医院
+                out.append(Mention(s, e, alias, "district", lex.rules.district_alias.id, (code,),
                                    paragraph=sent.paragraph, sentence=si))
     return out
 
@@ -302,7 +397,7 @@ def _covered(s: int, e: int, mentions: list[Mention]) -> bool:
     return any(m.start < e and s < m.end for m in mentions)
 
 
-def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Mention],
+def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, lex: Lexicon, found: list[Mention],
                  bounds: TokenBounds | None = None) -> list[Mention]:
     """Streets, communities and estates: gazetteer-listed ones first, then suffix patterns.
 
@@ -315,22 +410,22 @@ def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, found: list[Ment
     for k in sorted(s - base for s in bounds[0]):  # a name starts where a token does
         if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
             continue
-        for length in range(min(12, len(text) - k), 2, -1):
+        for length in range(min(lex.rules.max_listed_chars.value, len(text) - k), 2, -1):
             hit = known.get(text[k:k + length])
             if hit:
                 code, unit = hit
-                length += _renamed_suffix(text[k + length:], unit)
-                out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, RULE_KNOWN_SUB,
+                length += _renamed_suffix(text[k + length:], unit, lex)
+                out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, lex.rules.known_sub.id,
                                    district=code, paragraph=sent.paragraph, sentence=si))
                 break
-    out += _pattern_subs(sent, si, found + out, bounds)
+    out += _pattern_subs(sent, si, lex, found + out, bounds)
     return out
 
 
-def _renamed_suffix(rest: str, unit: gaz.SubUnit) -> int:
+def _renamed_suffix(rest: str, unit: gaz.SubUnit, lex: Lexicon) -> int:
     """南秀村|社区, 仙林新村|小区: a listed village written with a community or estate suffix
     is that unit under its current name; the suffix joins the mention."""
-    for rule in lexicon().suffixes:
+    for rule in lex.suffixes:
         if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[unit.level]:
             return len(rule.suffix)
     return 0
@@ -344,11 +439,12 @@ class KnownSubunits:
     district's list is read once per process; the choice between districts is made per
     hit, since the set of districts differs from one document to the next."""
 
-    def __init__(self, g: gaz.Gazetteer, named: tuple[str, ...], others: tuple[str, ...]):
+    def __init__(self, g: gaz.Gazetteer, lex: Lexicon, named: tuple[str, ...], others: tuple[str, ...]):
         self.named = tuple(dict.fromkeys(named))
         self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
-        self.by_code = {c: _listed_subunits(g, c) for c in self.named + self.others}
-        self.prefixes = frozenset().union(*(_listed_prefixes(g, c) for c in self.by_code))
+        endings = lex.listed_endings
+        self.by_code = {c: _listed_subunits(g, c, endings) for c in self.named + self.others}
+        self.prefixes = frozenset().union(*(_listed_prefixes(g, c, endings) for c in self.by_code))
 
     def get(self, name: str):
         """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
@@ -361,16 +457,15 @@ class KnownSubunits:
 
 
 @functools.lru_cache(maxsize=1024)
-def _listed_subunits(g: gaz.Gazetteer, code: str) -> dict:
-    """{name: SubUnit}: a district's listed streets and communities whose names end in a
-    lone suffix rule."""
-    suffixes = tuple(s.suffix for s in lexicon().suffixes if s.mode == "lone") + ("村",)
-    return {n: u for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(suffixes)}
+def _listed_subunits(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> dict:
+    """{name: SubUnit}: a district's listed streets and communities whose names end in one
+    of ``endings`` (``Lexicon.listed_endings``)."""
+    return {n: u for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(endings)}
 
 
 @functools.lru_cache(maxsize=1024)
-def _listed_prefixes(g: gaz.Gazetteer, code: str) -> frozenset[str]:
-    return frozenset(n[:2] for n in _listed_subunits(g, code))
+def _listed_prefixes(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n[:2] for n in _listed_subunits(g, code, endings))
 
 
 @functools.lru_cache(maxsize=64)
@@ -379,8 +474,8 @@ def _prefixes(names: frozenset[str]) -> frozenset[str]:
     return frozenset(n[:2] for n in names)
 
 
-def _pattern_subs(sent: Sentence, si: int, found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
-    lex = lexicon()
+def _pattern_subs(sent: Sentence, si: int, lex: Lexicon, found: list[Mention],
+                  bounds: TokenBounds | None = None) -> list[Mention]:
     starts, _, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
     out: list[Mention] = []
@@ -391,7 +486,7 @@ def _pattern_subs(sent: Sentence, si: int, found: list[Mention], bounds: TokenBo
             s_abs, e_abs = base + m.start(), base + m.end()
             if s_abs not in starts or _covered(s_abs, e_abs, found + out):
                 continue
-            prefix_start = _prefix_start(sent, m.start(), rule, found + out, starts, pos)
+            prefix_start = _prefix_start(sent, m.start(), rule, found + out, starts, pos, lex)
             if prefix_start is None:
                 continue
             prefix = text[prefix_start:m.start()]
@@ -403,18 +498,18 @@ def _pattern_subs(sent: Sentence, si: int, found: list[Mention], bounds: TokenBo
 
 
 def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention], starts: set[int],
-                  pos: dict[int, str]) -> int | None:
+                  pos: dict[int, str], lex: Lexicon) -> int | None:
     """Where the proper-name prefix before a suffix begins, or None when there is none.
 
     After a mention (鼓楼区|宁海路|街道) the prefix runs from its end; a lone name must run
     back to a clause start or a locative (…,东胜|街道; 在|三坊七巷|社区).
     """
-    text, base = sent.text, sent.start
-    before = [m for m in found if m.end <= base + at and base + at - m.end <= MAX_PREFIX_CHARS]
+    text, base, rules = sent.text, sent.start, lex.rules
+    before = [m for m in found if m.end <= base + at and base + at - m.end <= rules.max_prefix_chars.value]
     if before:
         prev = max(before, key=lambda m: m.end)
         begin = prev.end - base
-        if _prefix_ok(text[begin:at], base + begin, base + at, starts, pos) \
+        if _prefix_ok(text[begin:at], base + begin, base + at, starts, pos, rules.name_pos.value) \
                 and LEVEL_RANK.get(prev.level, 9) < LEVEL_RANK[rule.level]:
             return begin
     if rule.mode != "lone":
@@ -422,23 +517,25 @@ def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention
     toks = [t for t in sent.tokens if t.end <= base + at]
     begin = at
     for t in reversed(toks):
-        if base + at - t.start > MAX_PREFIX_CHARS or not CJK.fullmatch(t.text) \
-                or not t.pos.startswith(NAME_POS):
+        if base + at - t.start > rules.max_prefix_chars.value or not CJK.fullmatch(t.text) \
+                or not t.pos.startswith(rules.name_pos.value):
             break
         begin = t.start - base
     if begin == at or at - begin < 2:
         return None
-    if not _clause_start(text, begin, sent, lexicon()):
+    if not _clause_start(text, begin, sent, lex):
         return None
-    proper = any(p.startswith(PROPER_POS) for st, p in pos.items() if base + begin <= st < base + at)
-    return begin if proper and _prefix_ok(text[begin:at], base + begin, base + at, starts, pos) else None
+    proper = any(p.startswith(rules.proper_pos.value) for st, p in pos.items() if base + begin <= st < base + at)
+    if not proper or not _prefix_ok(text[begin:at], base + begin, base + at, starts, pos, rules.name_pos.value):
+        return None
+    return begin
 
 
-def _prefix_ok(prefix: str, s: int, e: int, starts: set[int], pos: dict[int, str]) -> bool:
+def _prefix_ok(prefix: str, s: int, e: int, starts: set[int], pos: dict[int, str], name_pos: tuple[str, ...]) -> bool:
     """All CJK, starting on a token, every token a noun (宁海/ns 路/n; not 在/p 新一届/b)."""
     if not prefix or not CJK.fullmatch(prefix) or s not in starts:
         return False
-    return all(p.startswith(NAME_POS) for st, p in pos.items() if s <= st < e)
+    return all(p.startswith(name_pos) for st, p in pos.items() if s <= st < e)
 
 
 def _generic_prefix(prefix: str, lex: Lexicon) -> bool:
@@ -450,7 +547,7 @@ def _generic_prefix(prefix: str, lex: Lexicon) -> bool:
 
 def _clause_start(text: str, at: int, sent: Sentence, lex: Lexicon) -> bool:
     """At the sentence start, after a clause break, or after 在/于."""
-    if at == 0 or text[at - 1] in CLAUSE_BREAKS:
+    if at == 0 or text[at - 1] in lex.rules.clause_breaks.value:
         return True
     return any(text[:at].endswith(w) for w in lex.words.get("locative", {}))
 
@@ -596,26 +693,28 @@ def _sub_locality(m: Mention, parent: Locality) -> Locality:
 # ---- step 3: document locality and scope -------------------------------------------------
 
 
-def _weights(mentions: list[Mention], title: list[Mention], first_para: int) -> Counter:
+def _weights(mentions: list[Mention], title: list[Mention], first_para: int, rules: LocalityRules) -> Counter:
     """Mentions counted for each place and its ancestors; the title (a separate line, or the
     body's first paragraph when the title is part of the body) and lead count extra."""
     weights: Counter = Counter()
     for m in mentions + title:
         if m.locality is None:
             continue
-        w = 1 + (TITLE_WEIGHT if m.sentence < 0 else 0) + (LEAD_WEIGHT if m.paragraph == first_para else 0)
+        w = (1 + (rules.title_weight.value if m.sentence < 0 else 0)
+             + (rules.lead_weight.value if m.paragraph == first_para else 0))
         for node in m.locality.lineage():
             weights[node] += w
     return weights
 
 
-def document_locality(mentions: list[Mention], title: list[Mention], first_para: int) -> Locality | None:
+def document_locality(mentions: list[Mention], title: list[Mention], first_para: int,
+                      rules: LocalityRules) -> Locality | None:
     """The deepest place that holds at least half its parent's weight, from the top down.
 
     仙林街道 in an article about 仙林街道 (20 of 栖霞区's 22 mentions); 鄞州区 in one that
     names five of its streets once each.
     """
-    weights = _weights(mentions, title, first_para)
+    weights = _weights(mentions, title, first_para, rules)
     roots = [loc for loc in weights if loc.parent is None and loc.level == "province"]
     if not roots:
         roots = [loc for loc in weights if loc.parent is None]
@@ -627,29 +726,30 @@ def document_locality(mentions: list[Mention], title: list[Mention], first_para:
         if not children:
             return node
         best = max(children, key=lambda loc: weights[loc])
-        if weights[best] < DOMINANCE * weights[node] or sum(weights[c] == weights[best] for c in children) > 1:
+        if (weights[best] < rules.dominance.value * weights[node]
+                or sum(weights[c] == weights[best] for c in children) > 1):
             return node
         node = best
 
 
-def _draft_document_locality(mentions: list[Mention], title: list[Mention], first_para: int) -> Locality | None:
+def _draft_document_locality(mentions: list[Mention], title: list[Mention], first_para: int,
+                             rules: LocalityRules) -> Locality | None:
     """Before sub-units get parents: the document locality from admin names and listed streets."""
     draft = []
     g = gaz.load()
     for m in mentions:
         if m.candidates and len(m.candidates) == 1:
             draft.append(replace(m, locality=g.locality(m.candidates[0])))
-        elif m.rule == RULE_KNOWN_SUB and m.level == "street":
+        elif m.rule == rules.known_sub.id and m.level == "street":
             draft.append(replace(m, locality=_sub_locality(m, g.locality(m.district))))
     titles = [replace(m, locality=g.locality(m.candidates[0])) for m in title if len(m.candidates) == 1]
-    return document_locality(draft, titles, first_para)
+    return document_locality(draft, titles, first_para, rules)
 
 
 def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: Locality | None,
-                  g: gaz.Gazetteer) -> None:
+                  lex: Lexicon) -> None:
     """A chain sets the scope when it starts a clause (or follows 在/于) and lies in the
     document's city; 在深圳举行的… in a Nanjing street's article is a venue, not a scope."""
-    lex = lexicon()
     scoped_in: dict[int, list[Mention]] = {}  # sentence → its scoping mentions so far
     for chain in _chains(mentions):
         head = chain[0]

@@ -70,7 +70,8 @@ class Rule:
 
 @functools.lru_cache(maxsize=None)
 def rules(data_dir: Path = DATA_DIR) -> tuple[Rule, ...]:
-    return tuple(Rule(r[0], r[1], r[2], re.compile(r[3])) for r in read_table(data_dir / "metadata_patterns.tsv"))
+    rows = read_table(data_dir / "metadata_patterns.tsv", ("id", "field", "scope", "pattern", "note?"), unique_ids=True)
+    return tuple(Rule(r[0], r[1], r[2], re.compile(r[3])) for r in rows)
 
 
 def iso_date(raw: str) -> str:

@@ -20,17 +20,30 @@ from .tagging import tag
 def process_document(document: Document, settings: Settings) -> Extraction:
     tagged = tag(document, settings)
     places = localities_stage.find_places(tagged, settings)
-    mechanisms = mechanisms_stage.extract_mechanisms(tagged, settings)
-    name_spans = [(m.start, m.end) for m in mechanisms] + mechanisms_stage.name_spans(tagged, settings)
+    found = mechanisms_stage.extract_mechanisms(tagged, settings)
+    name_spans = found.name_spans()
     facts = [
         f for f in facts_stage.extract_facts(tagged, settings)
         if not any(s <= f.start and f.end <= e for s, e in name_spans)
     ]
     facts = [replace(f, locality=places.locality_at(f.start)) for f in facts]
-    mechanisms = [replace(m, locality=_practice_place(m, document.text, places)) for m in mechanisms]
+    mechanisms = [replace(m, locality=_practice_place(m, document.text, places)) for m in found.mechanisms]
     return Extraction(document=document, facts=facts, mechanisms=mechanisms, places=places.places,
                       sentences=tagged.sentences, document_locality=places.document_locality,
                       search_words=tagged.search_words)
+
+
+def check_rules(settings: Settings) -> None:
+    """Load every stage's rule files from ``settings.data_dir`` once, so a bad one stops a run
+    before any document (``rules.RuleError`` or ``tables.TableError``, naming file and entry)
+    instead of failing every document with the same error."""
+    from . import furniture, metadata, practices
+    from .mechanism_rules import load_rules
+
+    for load in (facts_stage.lexicon, localities_stage.lexicon, load_rules, furniture.nav_regex,
+                 furniture.patterns, furniture.layout, metadata.rules):
+        load(settings.data_dir)
+    practices.category_table()
 
 
 def _practice_place(m, text: str, places) -> "Locality | None":

@@ -17,7 +17,7 @@ def stable_id(*parts: object, length: int = 16) -> str:
     """A content-derived id: the same inputs give the same id on every run and machine.
 
     >>> stable_id("fact", "abc", 3, 7)
-    'a1b6b5d1e80d3a8c'
+    '9f26b0bff810b517'
     """
     joined = "\x1f".join(map(str, parts))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]

@@ -8,15 +8,19 @@ dictionary does not know as a word go to jieba's own HMM (``jieba.finalseg``), a
 in ``cut(text, HMM=False)``. The tagging stage cuts with the HMM (it finds names); the
 search index and its queries cut without (a query and a document must be cut alike).
 
-    >>> from pipeline.fts import segmenter
     >>> list(segmenter().cut("推行红色物业。"))
     ['推行', '红色物业', '。']
+
+A process holds one segmenter over jieba's dictionary and ``data/domain_dict.txt``
+(``segmenter()``): the search index cuts with it, and so does the tagger whenever its
+dictionaries are that same one (jieba's tables are ~40 MB each; two equal ones are waste).
 """
 from __future__ import annotations
 
 import functools
 import math
 import re
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -34,6 +38,11 @@ _SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default
 _LATIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 PREFIX = 1.0
 HMM_MEMO_MAX = 200_000  # distinct runs whose HMM cut a process remembers (~40 MB at most)
+# the words the search index cuts with (beside jieba's own); the tagger adds annotators' lists
+DICTIONARY = Path(__file__).parent / "data" / "domain_dict.txt"
+
+_load_lock = threading.Lock()  # held while jieba loads (~1 s)
+_segmenter = None  # the process's Segmenter over DICTIONARY, loaded on first use
 
 
 def load_tokenizer(dictionaries=(), cache_dir: Path | None = None):
@@ -56,6 +65,26 @@ def load_tokenizer(dictionaries=(), cache_dir: Path | None = None):
         if Path(path).exists():
             tokenizer.load_userdict(str(path))
     return tokenizer
+
+
+def segmenter(cache_dir: Path | None = None) -> "Segmenter":
+    """The process's segmenter over a private jieba tokenizer with ``DICTIONARY``, loaded
+    once (~1 s) on first use and shared by the search index and the tagger; jieba keeps its
+    dictionary cache in ``cache_dir`` (default: the user cache) when this first use builds it."""
+    global _segmenter
+    if _segmenter is None:
+        with _load_lock:
+            if _segmenter is None:
+                _segmenter = Segmenter(load_jieba(cache_dir))
+    return _segmenter
+
+
+def load_jieba(cache_dir: Path | None = None):
+    """A private jieba.Tokenizer (never jieba's global one) with ``DICTIONARY``; its
+    dictionary cache in ``cache_dir``, by default the user cache (as the tagging stage's)."""
+    from .settings import user_cache_dir
+
+    return load_tokenizer((DICTIONARY,), cache_dir or user_cache_dir() / "jieba")
 
 
 class Segmenter:
@@ -114,7 +143,6 @@ class Segmenter:
     def _route(self, s: str) -> list[int]:
         """end[k]: where the first word of the most probable route through s[k:] ends.
 
-        >>> from pipeline.fts import segmenter
         >>> segmenter()._route("推行红色物业")  # 推行 | 红色物业
         [2, 2, 6, 4, 6, 6, 0]
         """

@@ -19,11 +19,14 @@ class Settings:
     tagger: str = "jieba"  # or "hanlp"
     batch_size: int = 50  # documents per Prefect task: orchestration cost (~0.2 s a task) stays small
     # documents per SQLite transaction: a commit rewrites every index page its documents touched,
-    # which at thousands of documents is most of them (flows.catalogue_flow.CatalogueWriter)
+    # which at thousands of documents is most of them (pipeline.batches.CatalogueWriter)
     commit_size: int = 500
     workers: int = 1  # >1: the flow's process and workers-1 Dask worker processes on a local cluster
     dask_address: str = ""  # an existing Dask scheduler, e.g. tcp://10.0.0.5:8786
     annotations_dir: Path = Path("annotations")
+    # the rule tables, lexicons and patterns (data/*.tsv, *.json): a copy edited elsewhere
+    # is used by naming its folder; loaded tables are cached per folder
+    data_dir: Path = DATA_DIR
     dictionaries: tuple[Path, ...] = field(default_factory=lambda: (DATA_DIR / "domain_dict.txt",))
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are refused, not read into memory
     cache_dir: Path = field(default_factory=user_cache_dir)
@@ -42,7 +45,7 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> "Settings":
         d = dict(d)
-        for key in ("annotations_dir", "cache_dir"):
+        for key in ("annotations_dir", "cache_dir", "data_dir"):
             if key in d:
                 d[key] = Path(d[key])
         if "dictionaries" in d:

@@ -13,10 +13,10 @@ import sys
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from .records import Document, Sentence, Token
-from .segment import FULL_WIDTH_ASCII, Segmenter, load_tokenizer
+from .segment import DICTIONARY, FULL_WIDTH_ASCII, Segmenter, load_tokenizer, segmenter
 from .settings import Settings
 
 SENTENCE_END = set("。!?!?")
@@ -77,9 +77,13 @@ class Tagged:
     sentences: list[Sentence]
     docs: list = field(default_factory=list)
     search_words: list[tuple[int, int, list[str]]] | None = None
-    # views that stages derive from this document, computed once (mechanisms' candidates
-    # serve both the extractor and the digits-inside-names filter)
-    memo: dict = field(default_factory=dict)
+    # Document.text with each body sentence replaced by its ``norm`` (same length and
+    # offsets): rules match on it, names are cut from Document.text at the same offsets
+    norm_text: str = ""
+    # the title cut and tagged like the body; offsets are the title's own
+    title_tokens: tuple[Token, ...] = ()
+    # word → tag from the tagger's dictionary, for pieces a rule cuts out of a token
+    tag_of: Callable[[str], str] = field(default=lambda word: "n")  # a noun unless the tagger knows
 
 
 def paragraphs(document: Document) -> Iterator[tuple[int, int]]:
@@ -100,7 +104,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence spans within one paragraph.
 
     >>> split_sentences("近年来,南京市鼓楼区开展“将军讲党史”活动。首场邀请朱文泉将军。")
-    [(0, 23), (23, 32)]
+    [(0, 22), (22, 32)]
     """
     spans: list[tuple[int, int]] = []
     start, depth, i, n = 0, 0, 0, len(text)
@@ -150,18 +154,16 @@ class JiebaBackend:
     name = "jieba"
 
     def __init__(self, dictionaries: tuple[Path, ...] = (), cache_dir: Path | None = None):
-        from . import fts
-
         self._tags = jieba_word_tags()
-        # The search index cuts with data/domain_dict.txt alone. With the same dictionaries,
+        # The search index cuts with segment.DICTIONARY alone. With the same dictionaries,
         # this tagger's cut without HMM is the index's, and one route through the text serves
         # both (annotators' word lists make them differ: then the index cuts on its own).
         loaded = [Path(p).resolve() for p in dictionaries if Path(p).exists()]
-        self.cuts_for_search = loaded == [fts.DICTIONARY.resolve()]
+        self.cuts_for_search = loaded == [DICTIONARY.resolve()]
         if self.cuts_for_search:
-            # the index's tokenizer has loaded the same words: a process holds one jieba
+            # the process's segmenter has loaded the same words: a process holds one jieba
             # dictionary and one table of word probabilities (~40 MB each), not two equal ones
-            self._segmenter = fts.segmenter(cache_dir)
+            self._segmenter = segmenter(cache_dir)
             self._tokenizer = self._segmenter.tokenizer
         else:
             self._tokenizer = load_tokenizer(dictionaries, cache_dir)
@@ -396,7 +398,8 @@ def _import_spacy():
 
 def tag(document: Document, settings: Settings) -> Tagged:
     """Tokenise and tag the document's body, a spaCy Doc per paragraph (never one per file)."""
-    nlp = _nlp(backend_for(settings))
+    backend = backend_for(settings)
+    nlp = _nlp(backend)
     paras = list(paragraphs(document))
     sentences: list[Sentence] = []
     docs = []
@@ -423,4 +426,29 @@ def tag(document: Document, settings: Settings) -> Tagged:
             sentences.append(Sentence(s_start + p_start, s_end + p_start, document.text[s_start + p_start:s_end + p_start],
                                       index, tuple(tokens[first:ti]), norm[s_start:s_end]))
         docs.append(doc)
-    return Tagged(document, sentences, docs, search_words)
+    return Tagged(document, sentences, docs, search_words, norm_text=folded_text(document.text, sentences),
+                  title_tokens=_title_tokens(document.title.strip(), backend),
+                  tag_of=getattr(backend, "tag_of", None) or (lambda word: "n"))
+
+
+def folded_text(text: str, sentences: list[Sentence]) -> str:
+    """``text`` with each sentence replaced by its ``norm``: same length and offsets.
+
+    >>> folded_text('以"红帆领航"品牌，', [Sentence(0, 10, '以"红帆领航"品牌，', 0, (), '以“红帆领航”品牌,')])
+    '以“红帆领航”品牌,'
+    """
+    chars = list(text)
+    for s in sentences:
+        norm = s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end])
+        chars[s.start:s.end] = norm
+    return "".join(chars)
+
+
+def _title_tokens(title: str, backend: "Backend") -> tuple[Token, ...]:
+    """The title cut and tagged as the body is (no folding: as the title is written), at
+    offsets into the title."""
+    tokens, at = [], 0
+    for word, tag_ in backend.tokenize(title) if title else ():
+        tokens.append(Token(at, at + len(word), word, tag_))
+        at += len(word)
+    return tuple(tokens)

@@ -96,7 +96,7 @@ def test_practice_counts_and_views(catalogue):
     start = other.text.index("红色网格")
     ex.facts = []
     ex.mechanisms = [Mechanism(start, start + 4, "红色网格", "brand", locality=fz)]
-    catalogue.write(ex, "run1", practice_key=lambda n: n)
+    catalogue.write(ex, "run1")
     catalogue.refresh_practices()
     row = catalogue.db.execute("select name, document_count, locality_count from practices").fetchone()
     assert row == ("红色网格", 2, 2)
@@ -144,3 +144,31 @@ def test_document_paths_filled_for_a_catalogue_written_before_it_existed(tmp_pat
         changed = document(TEXT + "另建立党小组3个。")
         cat.write(extraction(changed), "run2")
         assert cat.db["documents"].get(doc.id)["path"] == "/elsewhere/a.txt"
+
+
+def test_the_catalogue_gives_practices_their_key_and_category_itself(catalogue):
+    """No callbacks: two spellings of one practice are one row, categorised from the table."""
+    first = document("推行“红色物业”。", "a.txt")
+    second = document("推行“红色物业制”。", "b.txt")
+    for doc, name in ((first, "红色物业"), (second, "红色物业制")):
+        start = doc.text.index(name)
+        catalogue.write(Extraction(doc, [], [Mechanism(start, start + len(name), name, "brand")]), "run1")
+    assert catalogue.db.execute("select name, category from practices").fetchall() == [
+        ("红色物业", "property_management")]
+    assert len({r[0] for r in catalogue.db.execute("select practice_id from mechanisms")}) == 1
+
+
+@pytest.mark.parametrize("module, forbidden", [
+    # storage stands under its readers and the extractors
+    ("pipeline.catalogue", ("evaluate", "corrections", "citations", "labelstudio", "process", "batches",
+                            "facts", "mechanisms", "localities", "tagging")),
+    # the helpers every layer shares stand at the bottom
+    ("pipeline.anchors", ("records", "settings", "catalogue", "evaluate", "corrections")),
+])
+def test_a_module_imports_nothing_above_it(module, forbidden):
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print(' '.join(m for m in sys.modules if m.startswith('pipeline.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert not {f"pipeline.{name}" for name in forbidden} & set(loaded), loaded

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.catalogue import Catalogue
-from pipeline.citations import CITATIONS_VIEW_SQL, Citation, CitationError, cite
+from pipeline.citations import Citation, CitationError, cite
 from pipeline.records import Extraction, stable_id
 
 from .test_corrections import ARTICLE, fact_at, make_document, nth, seed_extraction, write

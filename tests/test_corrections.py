@@ -18,7 +18,7 @@ import pytest
 
 from pipeline import corrections
 from pipeline.catalogue import Catalogue
-from pipeline.corrections import sentence_bounds
+from pipeline.anchors import sentence_bounds
 from pipeline.records import Document, Extraction, Fact, Mechanism, stable_id
 
 ARTICLE = (

@@ -10,6 +10,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -458,3 +460,154 @@ def test_sqlite3_reads_plain_tables_without_the_tokenizer(catalogue):
             conn.execute("select * from documents_fts where documents_fts match '物业'").fetchall()
     finally:
         conn.close()
+
+
+# -- serve says where it listens --------------------------------------------------------------------
+def test_serve_prints_the_url_it_listens_on_and_the_database(catalogue, tmp_path):
+    db, _ = catalogue
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([JINGYAN, "serve", "--db", str(db), "--port", "0"], stdout=out,
+                                   stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (printed := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no address printed: {log.read_text()!r}"
+            time.sleep(0.1)
+        line = log.read_text().splitlines()[0]
+        assert str(db) in line and "read-only" in line
+        base = printed.group(0).rstrip("/")  # --port 0: the port the system chose, not 0
+        assert printed.group(1) != "0"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert get_json(base, "/-/versions.json")
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_serve_on_a_port_in_use_is_a_usage_error(catalogue):
+    db, _ = catalogue
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([JINGYAN, "serve", "--db", str(db), "--port", str(port)], capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    assert "Serving" not in result.stdout
+
+
+# -- pages lead with the table ------------------------------------------------------------------------
+def test_table_page_folds_column_descriptions_above_the_rows(server):
+    base, name, _ = server
+    status, html = get(base, f"/{name}/facts")
+    assert status == 200
+    folded = html.index('<details class="jy-column-descriptions">')
+    assert html.count('class="column-descriptions"') == 1  # Datasette's unfolded list is not printed
+    assert folded < html.index('<dl class="column-descriptions">') < html.index("</details>", folded)
+    assert html.index("</details>", folded) < html.index('<table class="rows-and-columns">')
+    for column in TABLES["facts"]["columns"]:
+        assert f"<dt>{column}</dt>" in html
+    assert "What the 19 columns hold" in html
+    # each column header keeps its description for Datasette's column menu
+    assert 'data-column-description="The figure exactly as written: documents.text[start:end]."' in html
+    # the licence and source stay in the footer, not above the table
+    assert html.count("Data license:") == 1 and html.index("Data license:") > html.index('<table class="rows-and-columns">')
+
+
+# -- the map's offline base layer ---------------------------------------------------------------------
+PROVINCES = Path(__file__).resolve().parent.parent / "pipeline" / "static" / "china_provinces.geojson"
+
+
+def test_map_script_and_province_outlines_are_served(server):
+    base, name, _ = server
+    status, html = get(base, f"/{name}/localities")
+    assert status == 200 and 'src="/-/jingyan/jingyan_map.js"' in html
+    with urllib.request.urlopen(base + "/-/jingyan/jingyan_map.js", timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/javascript")
+        assert b"china_provinces.geojson" in response.read()
+    with urllib.request.urlopen(base + "/-/jingyan/china_provinces.geojson", timeout=10) as response:
+        assert response.headers["content-type"] == "application/geo+json"
+        served = response.read()
+    assert served == PROVINCES.read_bytes()
+    for missing in ("/-/jingyan/nothing.js", "/-/jingyan/..%2Fdatasette_plugin.py", "/-/jingyan/catalogue.db"):
+        assert get(base, missing)[0] == 404, missing
+
+
+def test_map_files_are_installed_with_the_package():
+    """A non-editable install ships pipeline/static only when package-data names it."""
+    import tomllib
+
+    project = tomllib.loads((PROVINCES.parent.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "*" in project["tool"]["setuptools"]["package-data"].get("pipeline.static", [])
+
+
+def _inside(lon: float, lat: float, geometry: dict) -> bool:
+    """Even-odd rule over every ring of a (Multi)Polygon, holes included."""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    crossings = 0
+    for ring in (ring for polygon in polygons for ring in polygon):
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+            if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+                crossings += 1
+    return crossings % 2 == 1
+
+
+def test_province_outlines_are_small_and_put_each_province_where_it_is():
+    assert PROVINCES.stat().st_size < 1_000_000
+    features = json.loads(PROVINCES.read_text(encoding="utf-8"))["features"]
+    by_adcode = {f["properties"]["adcode"]: f for f in features}
+    assert len(features) == len(by_adcode) == 34  # 23 provinces, 5 regions, 4 municipalities, 2 SARs
+    assert by_adcode["320000"]["properties"]["name"] == "江苏省"
+    for place in (JIANGSU, ZHEJIANG, NANJING, HANGZHOU):
+        province = place.lineage()[0]
+        holding = [a for a, f in by_adcode.items() if _inside(place.longitude, place.latitude, f["geometry"])]
+        assert holding == [province.adcode], place.name
+
+
+# -- the document picker ------------------------------------------------------------------------------
+def test_document_picker_lists_documents_by_title_escaped(tmp_path):
+    db = tmp_path / "catalogue.db"
+    ids = build_catalogue(db)
+    title = '<script>alert("标题")</script> & “红色物业”'
+    untitled = Document(source_name="d.txt", path="tests/d.txt", sha256="d" * 64, file_sha256="d" * 64,
+                        text="没有标题的文本。", title="")
+    risky = Document(source_name="e.txt", path="tests/e.txt", sha256="e" * 64, file_sha256="e" * 64,
+                     text="标题含有尖括号。", title=title, published="2025-01-01")
+    with Catalogue(db) as catalogue:
+        run_id = catalogue.start_run(["tests"], {})
+        for document in (untitled, risky):
+            catalogue.write(Extraction(document), run_id)
+    port = free_port()
+    with running(serve_command(db, port), port) as (base, _):
+        status, html = get(base, f"/{db.stem}/document_extractions", document_id=ids["b.txt"])
+    assert status == 200
+    picker = html[html.index('<select hidden id="jy-document-picker"'):html.index("</select>")]
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', picker)
+    assert [(value, label) for value, _, label in options] == [
+        ("", "— choose a document (5) —"),
+        (risky.id, "&lt;script&gt;alert(&#34;标题&#34;)&lt;/script&gt; &amp; “红色物业” · 2025-01-01"),
+        (ids["b.txt"], "上城区的红色物业 · 测试报 · 2024-05-01"),  # same date: by title
+        (ids["c.txt"], "宁海路的志愿服务 · 测试报 · 2024-05-01"),
+        (ids["a.txt"], "宁海路街道推行红色物业 · 测试报 · 2024-05-01"),
+        (untitled.id, "“没有标题的文本。” (untitled)"),  # no title: its first words, not its file name
+    ]
+    assert [value for value, selected, _ in options if selected] == [ids["b.txt"]]
+    assert "<script>alert(" not in html
+
+
+def test_doctests_of_the_datasette_modules():
+    import doctest
+
+    from pipeline import datasette_app, datasette_plugin
+
+    for module in (datasette_app, datasette_plugin):
+        assert doctest.testmod(module).failed == 0, module.__name__

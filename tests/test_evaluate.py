@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from pipeline.evaluate import GoldError, evaluate, normalise_name
+from pipeline.anchors import GoldError, normalise_name
+from pipeline.evaluate import evaluate
 
 TEXT = "全区共建立网格党支部895个,推行“红色网格”和“四步法”,打通“最后一米”。"
 

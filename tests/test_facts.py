@@ -339,3 +339,25 @@ def test_every_rule_id_is_unique():
             ids += [row[0] for row in csv.reader(fh, delimiter="\t") if row and not row[0].startswith("#")]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     assert lexicon().units  # the data files load
+
+
+def test_the_lexicons_are_read_from_the_settings_data_folder(tmp_path):
+    """A copy of the data folder with a unit taken out: figures in that unit lose it, and
+    each folder's lexicons are read once."""
+    import shutil
+
+    from pipeline.settings import DATA_DIR
+
+    folder = tmp_path / "data"
+    shutil.copytree(DATA_DIR, folder)
+    units = folder / "fact_units.tsv"
+    units.write_text("".join(line for line in units.read_text(encoding="utf-8").splitlines(keepends=True)
+                             if not line.startswith("U-GE\t")), encoding="utf-8")
+    edited = Settings(data_dir=folder)
+    text = "鼓楼区共建立网格党支部895个,覆盖居民2万余户。"
+    tagged = tag(document(text), SETTINGS)
+    as_shipped = {f.text: f.unit for f in extract_facts(tagged, SETTINGS)}
+    as_edited = {f.text: f.unit for f in extract_facts(tagged, edited)}
+    assert as_shipped["895个"] == "个" and "895个" not in as_edited
+    assert as_shipped["2万余户"] == as_edited["2万余户"] == "户"
+    assert lexicon(folder) is lexicon(folder) and lexicon(folder) is not lexicon(DATA_DIR)

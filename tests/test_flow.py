@@ -209,7 +209,7 @@ def test_a_document_the_catalogue_refuses_is_reported_and_the_others_are_kept(tm
     (RAISE(ABORT): the statement; RAISE(ROLLBACK): the whole transaction) is reported with its
     file, and every other document is written: its batch mates, and an earlier batch whether
     it was committed already (commit_size 1) or only written in the same transaction (100)."""
-    from flows.catalogue_flow import CatalogueWriter, process_paths
+    from pipeline.batches import CatalogueWriter, process_paths
     from pipeline.catalogue import Catalogue, RunStats
 
     settings = Settings(annotations_dir=tmp_path / "a")
@@ -237,7 +237,7 @@ def test_a_document_the_catalogue_refuses_is_reported_and_the_others_are_kept(tm
 def test_the_writer_commits_every_commit_size_documents_and_when_closed(tmp_path, corpus_copy):
     """A reader (Datasette) sees documents at each commit: after every commit_size documents
     written, and the rest when the writer closes."""
-    from flows.catalogue_flow import CatalogueWriter, process_paths
+    from pipeline.batches import CatalogueWriter, process_paths
     from pipeline.catalogue import Catalogue, RunStats
 
     settings = Settings(annotations_dir=tmp_path / "a")
@@ -262,7 +262,7 @@ def test_triage_writes_nothing_for_unchanged_files_and_records_a_new_copy(tmp_pa
     a copy of a known file at a new path is one more path of the same document."""
     import shutil
 
-    from flows.catalogue_flow import CatalogueWriter, process_paths, triage
+    from pipeline.batches import CatalogueWriter, process_paths, triage
     from pipeline.catalogue import Catalogue, RunStats
 
     paths = sorted(str(p) for p in corpus_copy.glob("*.txt"))

@@ -422,3 +422,26 @@ def test_utf8_text_reads_faster_than_5_mb_per_second(tmp_path):
         read_document(path, SETTINGS)
         timings.append(time.perf_counter() - start)
     assert size / min(timings) > 5_000_000
+
+
+def test_furniture_and_metadata_patterns_are_read_from_the_settings_data_folder(tmp_path):
+    """A copy of the data folder without the continuation-note pattern and with the source
+    label's rule renamed: the note becomes body and the publisher carries the new id."""
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(DATA_DIR, folder)
+    patterns = folder / "furniture_patterns.tsv"
+    patterns.write_text("".join(line for line in patterns.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.startswith("F-JUMP\t")), encoding="utf-8")
+    labels = folder / "metadata_patterns.tsv"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("M-PUB-SOURCE\t", "M-PUB-SOURCE-EDITED\t"),
+                      encoding="utf-8")
+    path = write(tmp_path, "a.txt", "来源:示例日报\n\n" + GBK_SENTENCE + "(下转B2版)\n")
+    as_shipped = read_document(path, SETTINGS)
+    as_edited = read_document(path, Settings(data_dir=folder))
+    assert as_shipped.publisher == as_edited.publisher == "示例日报"
+    assert dict(as_shipped.metadata_rules)["publisher"] == "M-PUB-SOURCE"
+    assert dict(as_edited.metadata_rules)["publisher"] == "M-PUB-SOURCE-EDITED"
+    note = (as_shipped.text.index("(下转B2版)"), as_shipped.text.index("(下转B2版)") + len("(下转B2版)"))
+    assert not as_shipped.in_body(*note) and as_edited.in_body(*note)

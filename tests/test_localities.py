@@ -6,14 +6,18 @@ Every text here is written by the test (in the genre's style); offsets are found
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import time
 
 import pytest
 
 from pipeline import gazetteer
-from pipeline.localities import find_places
+from pipeline.localities import RULES_FILE, find_places, lexicon
 from pipeline.records import Document
-from pipeline.settings import Settings
+from pipeline.rules import RuleError
+from pipeline.settings import DATA_DIR, Settings
+from pipeline.tables import TableError
 from pipeline.tagging import tag
 
 SETTINGS = Settings()
@@ -163,3 +167,105 @@ def test_practice_placed_at_its_first_mention_outside_headings_and_by_the_place_
     where = {m.name: m.locality.chain() for m in extraction.mechanisms if m.locality}
     assert where["睦邻议事"] == ["江苏省", "南京市", "鼓楼区", "宁海路街道"]  # the heading says no place
     assert where["红色驿家"] == ["江苏省", "南京市", "鼓楼区", "湖南路街道"]  # not 全区: the street before it
+
+
+# ---- the rule file: locality_rules.json read into LocalityRules ---------------------------
+
+def shipped_rules() -> dict:
+    return json.loads((DATA_DIR / RULES_FILE).read_text(encoding="utf-8"))
+
+
+def changed(change) -> str:
+    """The shipped rule file with one change made by ``change(data)``, as JSON text."""
+    data = shipped_rules()
+    change(data)
+    return json.dumps(data, ensure_ascii=False)
+
+
+BAD_RULE_FILES = [
+    # (case, the file's text, the entry the one error must name)
+    ("not-json", '{"admin": {', "line 1"),
+    ("not-an-object", "[]", "the top level"),
+    ("entry-missing", changed(lambda d: d.pop("dominance")), "'dominance'"),
+    ("entry-unknown", changed(lambda d: d.update(dominanse={"id": "LOC-X", "value": 0.5})), "'dominanse'"),
+    ("no-id", changed(lambda d: d["alias"].pop("id")), "alias"),
+    ("empty-id", changed(lambda d: d["known_sub"].update(id=" ")), "known_sub: an empty id"),
+    ("id-taken", changed(lambda d: d["alias"].update(id="LOC-ADMIN")), "LOC-ADMIN is both admin's and alias's"),
+    ("no-value", changed(lambda d: d["title_weight"].pop("value")), "title_weight"),
+    ("share-as-word", changed(lambda d: d["dominance"].update(value="half")), "dominance"),
+    ("share-above-one", changed(lambda d: d["dominance"].update(value=1.5)), "dominance"),
+    ("negative-count", changed(lambda d: d["lead_in_max_chars"].update(value=-1)), "lead_in_max_chars"),
+    ("count-as-bool", changed(lambda d: d["title_weight"].update(value=True)), "title_weight"),
+    ("count-as-fraction", changed(lambda d: d["max_prefix_chars"].update(value=8.5)), "max_prefix_chars"),
+    ("no-words", changed(lambda d: d["name_pos"].update(value=[])), "name_pos"),
+    ("an-empty-word", changed(lambda d: d["proper_pos"].update(value=["ns", ""])), "proper_pos"),
+    ("characters-as-list", changed(lambda d: d["clause_breaks"].update(value=["，"])), "clause_breaks"),
+    ("no-characters", changed(lambda d: d["heading_ends"].update(value="")), "heading_ends"),
+]
+
+
+@pytest.mark.parametrize("text,entry", [c[1:] for c in BAD_RULE_FILES], ids=[c[0] for c in BAD_RULE_FILES])
+def test_a_bad_rule_file_is_one_error_naming_the_file_and_the_entry(tmp_path, text, entry):
+    for table in DATA_DIR.glob("locality_*.tsv"):  # the stage's other files, as shipped
+        shutil.copy(table, tmp_path)
+    (tmp_path / RULES_FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        lexicon(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / RULES_FILE}: ") and entry in message
+    assert "\n" not in message and caught.value.__cause__ is None  # one error, not a chain of them
+
+
+def test_the_shipped_rule_file_keeps_the_ids_rows_carry():
+    rules = lexicon(DATA_DIR).rules
+    assert (rules.admin.id, rules.alias.id, rules.district_alias.id, rules.known_sub.id) == (
+        "LOC-ADMIN", "LOC-ALIAS", "LOC-DISTRICT-ALIAS", "LOC-KNOWN-SUB")  # catalogues hold these ids
+    assert {p.rule for p in places_of(NANJING + "鼓楼区宁海路街道开展共建。").places} == {"LOC-ADMIN", "LOC-KNOWN-SUB"}
+
+
+def data_copy(tmp_path, change) -> Settings:
+    """Settings reading a copy of the data folder whose rule file has one change."""
+    folder = tmp_path / "data"
+    shutil.copytree(DATA_DIR, folder)
+    (folder / RULES_FILE).write_text(changed(change), encoding="utf-8")
+    return Settings(data_dir=folder)
+
+
+def test_the_stage_reads_the_rules_of_the_settings_data_folder(tmp_path):
+    settings = data_copy(tmp_path, lambda d: d["admin"].update(id="LOC-ADMIN-RENAMED"))
+    text = NANJING + "鼓楼区宁海路街道开展共建。"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    places = find_places(tag(Document("t.txt", "t.txt", digest, digest, text), settings), settings)
+    assert {p.rule for p in places.places} == {"LOC-ADMIN-RENAMED", "LOC-KNOWN-SUB"}
+    assert lexicon(settings.data_dir) is lexicon(settings.data_dir)  # read once per folder
+    assert lexicon(settings.data_dir).rules != lexicon(DATA_DIR).rules
+
+
+def test_a_lead_in_longer_than_its_threshold_takes_no_place_from_the_next_sentence(tmp_path):
+    text = YINZHOU + "充分释放“第一书记”作用。鄞州区东柳街道为社区配备1—2名党员。"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    doc = Document("t.txt", "t.txt", digest, digest, text)
+    shorter = data_copy(tmp_path, lambda d: d["lead_in_max_chars"].update(value=5))
+    at_default = find_places(tag(doc, SETTINGS), SETTINGS).locality_at(text.index("第一书记"))
+    at_shorter = find_places(tag(doc, shorter), shorter).locality_at(text.index("第一书记"))
+    assert at_default.name == "东柳街道" and at_shorter.name == "鄞州区"
+
+
+BAD_TABLES = [
+    # (case, table, a line to add, what the one error must name)
+    ("suffix-without-mode", "locality_suffixes.tsv", "LS-X\t巷\tstreet\n", "line"),
+    ("suffix-level-unknown", "locality_suffixes.tsv", "LS-X\t巷\tlane\tlone\n", "rule LS-X"),
+    ("suffix-mode-unknown", "locality_suffixes.tsv", "LS-X\t巷\tstreet\talone\n", "rule LS-X"),
+    ("stoplist-id-again", "locality_stoplist.tsv", "LST-P01\t街区\tprefix\n", "id LST-P01 again"),
+]
+
+
+@pytest.mark.parametrize("table,line,entry", [c[1:] for c in BAD_TABLES], ids=[c[0] for c in BAD_TABLES])
+def test_a_bad_row_in_a_table_is_one_error_naming_the_file_and_the_row(tmp_path, table, line, entry):
+    for shipped in [*DATA_DIR.glob("locality_*.tsv"), DATA_DIR / RULES_FILE]:
+        shutil.copy(shipped, tmp_path)
+    with open(tmp_path / table, "a", encoding="utf-8") as fh:
+        fh.write(line)
+    with pytest.raises(TableError) as caught:
+        lexicon(tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path / table}") and entry in str(caught.value)

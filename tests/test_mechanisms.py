@@ -6,16 +6,23 @@ real tagger and extractor.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
 
-from pipeline.mechanisms import categorize, category_ids, extract_mechanisms, name_spans, practice_key
+from pipeline.mechanism_components import components_of
+from pipeline.mechanism_rules import load_rules
+from pipeline.mechanisms import extract_mechanisms
+from pipeline.practices import categorize, category_ids, practice_key
 from pipeline.records import Document
-from pipeline.settings import Settings
+from pipeline.rules import RuleError
+from pipeline.settings import DATA_DIR, Settings
+from pipeline.tables import TableError
 from pipeline.tagging import tag
 
 SETTINGS = Settings()
+COMPONENTS = load_rules(SETTINGS.data_dir).components
 
 
 def _tagged(text: str):
@@ -24,7 +31,11 @@ def _tagged(text: str):
 
 
 def _mechs(text: str):
-    return extract_mechanisms(_tagged(text), SETTINGS)
+    return extract_mechanisms(_tagged(text), SETTINGS).mechanisms
+
+
+def _digit_names(text: str):
+    return extract_mechanisms(_tagged(text), SETTINGS).digit_names
 
 
 def _one(text: str, name: str):
@@ -165,14 +176,14 @@ def test_one_mechanism_per_name_at_first_mention():
     ("作法征集展示活动“1号方案”,由民政部推广。", "1号方案"),
     ("先后打造了“135”社区党建。", "135"),
 ])
-def test_name_spans_cover_digits_in_names(text, inside):
-    spans = name_spans(_tagged(text), SETTINGS)
+def test_digit_names_cover_digits_in_names(text, inside):
+    spans = _digit_names(text)
     s = text.index(inside)
     assert any(a <= s and s + len(inside) <= b for a, b in spans)
 
 
-def test_name_spans_leave_plain_figures():
-    assert name_spans(_tagged("吸收2530名驻区单位党员担任兼职委员。"), SETTINGS) == []
+def test_digit_names_leave_plain_figures():
+    assert _digit_names("吸收2530名驻区单位党员担任兼职委员。") == []
 
 
 @pytest.mark.parametrize("a,b", [
@@ -261,8 +272,8 @@ def test_definition_keeps_the_source_punctuation():
     ('打造"15分钟党群服务圈"，方便居民。', "15分钟党群服务圈"),
     ("常态化开展「阳光８号」志愿服务活动。", "阳光８号"),
 ])
-def test_name_spans_with_straight_quotes(text, inside):
-    spans = name_spans(_tagged(text), SETTINGS)
+def test_digit_names_with_straight_quotes(text, inside):
+    spans = _digit_names(text)
     s = text.index(inside)
     assert any(a <= s and s + len(inside) <= b for a, b in spans)
 
@@ -351,8 +362,7 @@ def test_sums_are_not_formulas(text):
     ("1+3+N", "在社区设立党委,下辖甲支部、乙支部", ()),
 ])
 def test_formula_parts_follow_the_counts(name, definition, components):
-    from pipeline.mechanisms import components_of
-    assert components_of(name, definition)[0] == components
+    assert components_of(name, definition, COMPONENTS)[0] == components
 
 
 @pytest.mark.parametrize("name,definition,components,rule", [
@@ -370,8 +380,7 @@ def test_formula_parts_follow_the_counts(name, definition, components):
     ("双联系", "镇干部联系村组、村干部联系农户、党员联系群众", (), ""),
 ])
 def test_component_rules(name, definition, components, rule):
-    from pipeline.mechanisms import components_of
-    assert components_of(name, definition) == (components, rule)
+    assert components_of(name, definition, COMPONENTS) == (components, rule)
 
 
 @pytest.mark.parametrize("text,name,components", [
@@ -426,3 +435,89 @@ def test_quotations_and_problems_are_not_mechanisms(text, phrase):
 ])
 def test_negation_and_commas_that_stay_names(text, name):
     assert _one(text, name)
+
+
+# ---------------------------------------------------------------- the rule files
+
+def _data_copy(tmp_path, edit_rules=None, stoplist_rows=""):
+    """A copy of the mechanism rule files in tmp_path, the JSON edited by ``edit_rules``."""
+    rules = json.loads((DATA_DIR / "mechanism_rules.json").read_text(encoding="utf-8"))
+    if edit_rules:
+        edit_rules(rules)
+    (tmp_path / "mechanism_rules.json").write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+    stoplist = (DATA_DIR / "mechanism_stoplist.tsv").read_text(encoding="utf-8")
+    (tmp_path / "mechanism_stoplist.tsv").write_text(stoplist + stoplist_rows, encoding="utf-8")
+    return tmp_path
+
+
+def _set(path: str, value):
+    """An edit that sets one entry: ``_set("headed.heads.0.need", "specfic")``."""
+    def edit(rules):
+        *parents, last = path.split(".")
+        node = rules
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+    return edit
+
+
+def _drop(path: str):
+    def edit(rules):
+        *parents, last = path.split(".")
+        node = rules
+        for key in parents:
+            node = node[key]
+        del node[last]
+    return edit
+
+
+@pytest.mark.parametrize("edit,entry,what", [
+    (_set("headed.heads.0.need", "specfic"), "headed.heads[0] (STATION).need",
+     'want one of any, specific, named, found "specfic"'),
+    (_set("left_cues.window", "10"), "left_cues.window", 'want a whole number, found "10"'),
+    (_set("left_cues.window", True), "left_cues.window", "want a whole number, found true"),
+    (_set("right_cues.words", "格局"), "right_cues.words", 'want a list, found "格局"'),
+    (_set("right_cues.words.1", 7), "right_cues.words[1]", "want a string, found 7"),
+    (_set("quote_pairs.0.regex", "变“[^“”]{1,20}”为(“"), "quote_pairs[0] (MQ-PAIR-1).regex",
+     "the regular expression does not compile: missing ), unterminated subpattern"),
+    (_set("unquoted.2.regex", "[0-9]+\\+[0-9]+"), "unquoted[2] (MU-FORMULA)", "regex: no (?P<name>…) group"),
+    (_set("kinds.3.regex", "平台$"), "kinds[3] (MK-PLATFORM-CONTEXT)", "want one of regex (on the name) or right"),
+    (_set("kinds.0.kind", "method"), "kinds[0] (MK-FORMULA).kind", 'want one of formula, numbered, institution'),
+    (_set("name_suffixes.heads.23", "融合|x"), "name_suffixes", "heads: '融合|x' is not a head"),
+    (_set("headed.heads.1.head", "驿站"), "headed", "heads: 驿站 is there twice"),
+    (_set("definition.before.max_gpa", 4), "definition.before", "unknown field 'max_gpa'"),
+    (_drop("components.roles.count_prefix"), "components.roles", "missing field 'count_prefix'"),
+    (_drop("title"), "the top level", "missing field 'title'"),
+    (_set("components.roles.regex", "^以?.{2,}?为龙头$"), "components.roles", "regex: no group to hold the part"),
+])
+def test_a_bad_rule_file_is_one_error_naming_file_and_entry(tmp_path, edit, entry, what):
+    folder = _data_copy(tmp_path, edit)
+    with pytest.raises(RuleError) as error:
+        extract_mechanisms(_tagged("擦亮“洪城红”城市基层党建品牌。"), Settings(data_dir=folder))
+    assert str(error.value).startswith(f"{folder / 'mechanism_rules.json'}: {entry}: ")
+    assert what in str(error.value)
+
+
+def test_a_rule_file_that_is_not_json(tmp_path):
+    folder = _data_copy(tmp_path)
+    (folder / "mechanism_rules.json").write_text('{"name_suffixes": {"id": "MX-SUFFIX",}}', encoding="utf-8")
+    with pytest.raises(RuleError, match=r"mechanism_rules.json: not JSON: .*line 1, column 38"):
+        load_rules(folder)
+
+
+@pytest.mark.parametrize("row,what", [
+    ("MS-001\t红色物业\tmetaphor\t\n", "line 53: id MS-001 again (first on line 2)"),
+    ("MS-900\t红色物业\n", "line 53: 2 cells, want 3 to 4 (id, phrase, class, note"),
+])
+def test_a_bad_stoplist_row_names_file_and_line(tmp_path, row, what):
+    folder = _data_copy(tmp_path, stoplist_rows=row)
+    with pytest.raises(TableError, match=re.escape(f"{folder / 'mechanism_stoplist.tsv'}, {what}")):
+        load_rules(folder)
+
+
+def test_rules_are_read_from_the_settings_data_folder(tmp_path):
+    text = "擦亮“洪城红”城市基层党建品牌。"
+    folder = _data_copy(tmp_path, stoplist_rows="MS-900\t洪城红\tbrand_of_a_city\ta test row\n")
+    assert [m.name for m in _mechs(text)] == ["洪城红"]
+    assert extract_mechanisms(_tagged(text), Settings(data_dir=folder)).mechanisms == []
+    assert [m.name for m in _mechs(text)] == ["洪城红"]  # each folder its own rules

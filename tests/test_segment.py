@@ -19,7 +19,7 @@ ALPHABET = ("的一是在不了有和人这中大为上个国我以要他时来�
 
 @pytest.fixture(scope="module")
 def jieba_tokenizer():
-    return fts.load_jieba()
+    return segment.load_jieba()
 
 
 @pytest.fixture(scope="module", params=["compiled", "python"])
@@ -65,7 +65,7 @@ def test_cut_examples(segmenter, text, with_hmm, plain):
 def test_remembered_hmm_cuts_follow_jiebas_force_split_words():
     """A word added with frequency 0 must be split by the HMM from then on, as in jieba,
     even for a run this segmenter has cut before."""
-    tokenizer = fts.load_jieba()
+    tokenizer = segment.load_jieba()
     segmenter = Segmenter(tokenizer)
     text = "居民闫秀芝反映"
     assert "闫秀芝" in list(segmenter.cut(text, hmm=True))
@@ -83,7 +83,7 @@ def test_the_route_is_compiled_where_the_tests_run():
     """setup.py builds pipeline/_route.c (optional, for installs without a C compiler); the
     test environment has one, so a silently failed build shows here."""
     assert segment._compiled is not None
-    assert Segmenter(fts.load_jieba())._trie is not None
+    assert Segmenter(segment.load_jieba())._trie is not None
 
 
 def test_the_compiled_route_is_the_python_route(jieba_tokenizer):
@@ -123,3 +123,19 @@ def test_the_compiled_route_on_made_tables(table, text):
 def test_the_compiled_route_refuses_bad_arguments(call, error):
     with pytest.raises(error):
         call(segment._compiled)
+
+
+def test_the_tagger_and_the_search_index_cut_with_the_one_segmenter_of_the_process(tmp_path):
+    """The segmenter lives with the segmenter: the index takes it from here, and the tagger
+    shares it while its dictionaries are the index's (an annotators' word list makes them
+    differ, and then the tagger cuts with its own)."""
+    from pipeline.settings import Settings
+    from pipeline.tagging import backend_for
+
+    shared = backend_for(Settings(annotations_dir=tmp_path))
+    assert fts.segmenter is segment.segmenter and segment.segmenter() is segment.segmenter()
+    assert shared.cuts_for_search and shared._segmenter is segment.segmenter()
+    (tmp_path / "words.dict.txt").write_text("睦邻议事 5 n\n", encoding="utf-8")
+    own = backend_for(Settings(annotations_dir=tmp_path))
+    assert not own.cuts_for_search and own._segmenter is not segment.segmenter()
+    assert "睦邻议事" in [w for w, _ in own.tokenize("推行睦邻议事工作法")]

@@ -75,6 +75,36 @@ def test_body_sentences_tokens_and_docs_share_offsets():
     assert any(t.text == "网格党支部" and t.tag_.startswith("n") for t in spacy_doc)
 
 
+def test_tag_fills_what_every_stage_reads_so_no_stage_tags_again():
+    text = '首页\n鼓楼区推行"红色物业"。建成５个驿站！\n'
+    body = (text.index("鼓楼区"), text.index("\n", text.index("鼓楼区")))
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    doc = Document("t.txt", "t.txt", sha, sha, text, title="  南京市鼓楼区推行红色物业 ", body_spans=(body,))
+    tagged = tag(doc, Settings())
+    # the folded text: each body sentence's norm at its own offsets, the rest as written
+    assert len(tagged.norm_text) == len(text) and tagged.norm_text.startswith("首页\n")
+    for s in tagged.sentences:
+        assert tagged.norm_text[s.start:s.end] == s.norm
+    # the title is cut as the body is, its offsets its own
+    title = doc.title.strip()
+    assert "".join(t.text for t in tagged.title_tokens) == title
+    assert all(title[t.start:t.end] == t.text for t in tagged.title_tokens)
+    assert [t.text for t in tagged.title_tokens] == [w for w, _ in backend_for(Settings()).tokenize(title)]
+    # a word's tag from the tagger's dictionary, for pieces a rule cuts out of a token
+    assert tagged.tag_of("红色物业") == next(t.pos for t in tagged.sentences[0].tokens if t.text == "红色物业")
+    assert tag(document("党建。"), Settings()).title_tokens == ()
+
+
+def test_the_tagger_takes_its_segmenter_from_segment_not_from_the_search_index():
+    import ast
+
+    tree = ast.parse((REPO / "pipeline" / "tagging.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module is None
+                 for alias in node.names}
+    assert "fts" not in imported and "segment" in imported
+
+
 def test_domain_dictionary_keeps_terms_whole():
     tagged = tag(document("推动“红色物业”和兼职网格员制度。"), Settings())
     words = [t.text for t in tagged.sentences[0].tokens]

@@ -1,0 +1,87 @@
+"""What a name stands for: the span of text that defines it (after a cue like 即, in brackets, in a list or 的-phrase before it, in the next clause or sentence), with the rule id.
+
+The spans are found in the norm text; the stage cuts the definition from Document.text at
+the same offsets.
+"""
+from __future__ import annotations
+
+import re
+
+from .mechanism_candidates import Candidate
+from .mechanism_kinds import numbered
+from .mechanism_rules import MechanismRules
+from .mechanism_text import CLAUSE_END, clause_end, clause_start, count_in, strip_lead
+from .records import Sentence
+
+
+def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRules) -> tuple[str, int | None, str]:
+    """(definition, start, rule id): the span that says what the name stands for.
+
+    >>> from pipeline.mechanism_candidates import quoted_candidates
+    >>> from pipeline.mechanism_rules import load_rules
+    >>> from pipeline.settings import DATA_DIR
+    >>> rules = load_rules(DATA_DIR)
+    >>> text = "推行“四议两公开”工作法,即村级重大事项由党支部提议、村两委商议。"
+    >>> c = quoted_candidates(text, rules.name_suffixes)[0]
+    >>> find_definition(text, c, Sentence(0, len(text), text, 0), rules)
+    ('村级重大事项由党支部提议、村两委商议', 14, 'MD-CUE')
+    """
+    cfg = rules.definition
+    close = c.end + (1 if not c.suffix and c.quoted else 0)
+    limit = sent.end
+    # 1. an explicit cue shortly after the name: …工作机制,即…; “四项机制”就是…
+    tail = text[close:limit]
+    for m in re.finditer("|".join(map(re.escape, cfg.explicit.cues)), tail[:cfg.explicit.max_gap + 4]):
+        gap = tail[:m.start()]
+        if m.start() > cfg.explicit.max_gap or re.search(r"[。；;“]", gap):
+            break
+        if m.group(0) == "即" and gap.endswith(("立", "随")):
+            continue
+        s = close + m.end()
+        e = clause_end(text, s, CLAUSE_END)
+        if e - s >= 2:
+            return text[s:e], s, cfg.explicit.id
+    # 2. a bracket right after the name: “三个如何”(如何让…)
+    if tail[:1] and tail[:1] in "(（":
+        e = clause_end(text, close + 1, ")）")
+        if e - close > 4:
+            return text[close + 1:e], close + 1, cfg.paren.id
+    # 3. an enumeration or a long 的-modifier right before the name
+    qs = c.start - (1 if c.quoted else 0)
+    cs = clause_start(text, qs)
+    before = text[cs:qs]
+    bare = re.sub(r"“[^”]*”", "", before)  # a list inside another quote is that name's
+    items = re.split("[、—]", re.split(r"[的为]", bare)[-1]) if re.search("[、—]", bare) else []
+    want = count_in(c.name)
+    counted = numbered(c.name, rules.kinds)
+    # only a counted name is spelled out by the list before it, and the count must agree
+    listed = (len(items) >= 2 and sum(map(len, items)) / len(items) >= cfg.before.min_item_chars
+              and "“" not in before and counted and (not want or want == len(items)))
+    # 推广老杨工作法和“五步议事法”: a name list ending in 和 explains nothing
+    if (len(before) >= cfg.before.min_chars and not before.endswith(("、", "”", "和", "及", "与"))
+            and (listed or (before.endswith("的") and len(before) >= 8)
+                 or (counted and re.search("[和及与]", before)))):
+        body = before[:-1] if before.endswith("的") else before
+        stripped = strip_lead(body, cfg.lead_verbs)
+        s = qs - len(before) + (len(body) - len(stripped))
+        return stripped, s, cfg.before.id
+    # 4. the clause after the name's clause, when it starts like an explanation
+    e = clause_end(text, close)
+    if e < limit and text[e] in "，,":
+        nxt = e + 1
+        gap = text[close:e]
+        if len(gap) <= cfg.after.max_gap and "“" not in gap:
+            if any(text.startswith(w, nxt) for w in cfg.after.starters):
+                end = clause_end(text, nxt, CLAUSE_END)
+                if end - nxt >= 4:
+                    return text[nxt:end], nxt, cfg.after.id
+    # 5. the next sentence, when the name's sentence ends right after it: “四步法”化解矛盾。第一步是…
+    nxt = cfg.next_sentence
+    if sent.end - close <= nxt.max_gap:
+        s = sent.end
+        while s < len(text) and text[s] in " \u3000":
+            s += 1
+        if any(text.startswith(w, s) for w in nxt.starters):
+            e = clause_end(text, s, "。\n")
+            return text[s:e], s, nxt.id
+    return "", None, ""

@@ -1,0 +1,84 @@
+"""How the mechanism rules measure the norm text: clause bounds, open quotes, leading verbs, and the counts a name makes (三张清单 → 3).
+
+Shared by finding, judging and describing; no rule data here, only the reading of text.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+CJK = r"\u4e00-\u9fff"
+CLAUSE_BREAK = "，,；;。！!？?：:\n"
+CLAUSE_END = "；;。！!？?\n"
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "双": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def clause_start(text: str, pos: int) -> int:
+    """Where the clause holding ``pos`` starts: after the last comma, stop or colon before it."""
+    i = pos
+    while i > 0 and text[i - 1] not in CLAUSE_BREAK:
+        i -= 1
+    return i
+
+
+def clause_end(text: str, pos: int, breaks: str = CLAUSE_BREAK) -> int:
+    """End of the clause from pos, not counting breaks inside quotes or brackets.
+
+    >>> text = "即“有事好商量,众人的事众人商量”,共商共议"
+    >>> text[:clause_end(text, 0)]
+    '即“有事好商量,众人的事众人商量”'
+    """
+    depth = 0
+    i = pos
+    while i < len(text):
+        ch = text[i]
+        if ch in "“(（「":
+            depth += 1
+        elif ch in "”)）」":
+            depth = max(0, depth - 1)
+        elif ch in breaks and depth == 0:
+            return i
+        i += 1
+    return i
+
+
+def inside_quote(text: str, pos: int) -> bool:
+    """Is ``pos`` inside a quote opened earlier on its line? (Such a name is the quote's.)"""
+    line_start = text.rfind("\n", 0, pos) + 1
+    before = text[line_start:pos]
+    return before.count("“") > before.count("”")
+
+
+def strip_lead(text: str, verbs: Sequence[str], keep: int = 3) -> str:
+    """Drop a leading verb, when at least ``keep`` characters remain: 构建责任机制 → 责任机制.
+
+    >>> strip_lead("构建责任机制", ["构建", "建立"])
+    '责任机制'
+    """
+    for v in sorted(verbs, key=len, reverse=True):
+        if text.startswith(v) and len(text) >= len(v) + keep:
+            return text[len(v):]
+    return text
+
+
+def count_in(name: str) -> int:
+    """三张清单 → 3, 六化融合 → 6, 实干为民七个一 → 7, 双报到 → 2; 0 when the name counts nothing.
+
+    >>> [count_in(n) for n in ("三张清单", "实干为民七个一", "双报到", "红色物业")]
+    [3, 7, 2, 0]
+    """
+    m = re.search(r"([一二两三四五六七八九十双])(?:个|项|张|份|类|级|步|大|化|社|治|联|条|清单)", name)
+    if m:
+        return CN_DIGITS.get(m.group(1), 0)
+    # a name that opens with a count counts its parts: 双报到 → 2, 三单制 → 3, 三事分流 → 3
+    m = re.match(r"([两双三四五六七八九])[\u4e00-\u9fff]", name)
+    return CN_DIGITS[m.group(1)] if m else 0
+
+
+def counts(name: str) -> list[int]:
+    """Every count a name makes: 三联三亮三服务 → [3, 3, 3], 两访三送 → [2, 3].
+
+    >>> counts("两访三送")
+    [2, 3]
+    """
+    return [CN_DIGITS[d] for d in re.findall(r"([两双三四五六七八九十])(?=[\u4e00-\u9fff])", name)]
