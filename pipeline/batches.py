@@ -12,7 +12,7 @@ import functools
 import gc
 import queue
 from collections import deque
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from . import fts, ingest
 from .catalogue import Catalogue, CatalogueError, RunStats, index_tokens_for
@@ -20,29 +20,52 @@ from .process import process_document
 from .settings import Settings
 
 
+# -- progress -------------------------------------------------------------------------------------
+class DocumentProgress(Protocol):
+    """What a run shows while it works: told of each document as it starts and finishes.
+
+    Only a document processed in the command's own process can be told of one by one (a
+    thread of the flow's task runner, or the flow's own lane beside a local cluster); a Dask
+    worker's batch is counted when it comes back (``counted``).
+    """
+
+    def working_on(self, path: str) -> None: ...
+
+    def finished(self, path: str) -> None: ...
+
+    def counted(self, outcomes: list[dict]) -> None: ...
+
+
 # -- a batch of paths → outcomes (on a worker) ---------------------------------------------------
-def process_paths(paths: list[str], settings: Settings) -> list[dict]:
-    """Each path → {'path', 'extraction', 'fingerprint', 'search_tokens'} or {'path', 'error', 'stage'}."""
+def process_paths(paths: list[str], settings: Settings, progress: DocumentProgress | None = None) -> list[dict]:
+    """Each path → {'path', 'extraction', 'fingerprint', 'search_tokens'} or {'path', 'error', 'stage'}.
+
+    ``progress``, when the batch runs in the process that shows it, is told of each document."""
     outcomes = []
     for path in paths:
-        try:
-            document = ingest.read_document(path, settings)
-        except ingest.IngestError as exc:
-            outcomes.append({"path": path, "error": exc.reason, "stage": "ingest"})
-            continue
-        try:
-            extraction = process_document(document, settings)
-            # the search indexes' tokens, made here so that workers share the work
-            search_tokens = index_tokens_for(extraction)
-        except Exception as exc:  # one bad document must not sink its batch
-            outcomes.append({"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}",
-                             "stage": "extract"})
-            continue
-        # tokens and words are not written; they would only weigh on the way back
-        extraction.sentences, extraction.search_words = [], None
-        outcomes.append({"path": path, "extraction": extraction,
-                         "fingerprint": ingest.body_fingerprint(document), "search_tokens": search_tokens})
+        if progress is not None:
+            progress.working_on(path)
+        outcomes.append(_process_path(path, settings))
+        if progress is not None:
+            progress.finished(path)
     return outcomes
+
+
+def _process_path(path: str, settings: Settings) -> dict:
+    try:
+        document = ingest.read_document(path, settings)
+    except ingest.IngestError as exc:
+        return {"path": path, "error": exc.reason, "stage": "ingest"}
+    try:
+        extraction = process_document(document, settings)
+        # the search indexes' tokens, made here so that workers share the work
+        search_tokens = index_tokens_for(extraction)
+    except Exception as exc:  # one bad document must not sink its batch
+        return {"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}", "stage": "extract"}
+    # tokens and words are not written; they would only weigh on the way back
+    extraction.sentences, extraction.search_words = [], None
+    return {"path": path, "extraction": extraction, "fingerprint": ingest.body_fingerprint(document),
+            "search_tokens": search_tokens}
 
 
 # Young-generation collections every this many new container objects (Python's default is
@@ -96,7 +119,7 @@ def triage(paths: list[str], catalogue: Catalogue, run_id: str, stats: RunStats,
 
 # -- batches in flight ---------------------------------------------------------------------------
 def run_batches(paths: list[str], settings: Settings, submit: Callable[[list[str]], object],
-                cluster_threads: Callable[[], int]) -> Iterator[list[dict]]:
+                cluster_threads: Callable[[], int], progress: DocumentProgress | None = None) -> Iterator[list[dict]]:
     """Outcomes in batches, each as it completes, with at most a few batches in flight.
 
     ``submit(batch)`` starts ``process_paths`` on a worker and returns its future (with
@@ -115,6 +138,7 @@ def run_batches(paths: list[str], settings: Settings, submit: Callable[[list[str
     − 1)`` documents for itself, to work on while the workers finish their last batches
     instead of waiting for them (the more workers, the more it writes meanwhile). Its
     documents are no Prefect tasks: a task per document would cost more than the document.
+    ``progress`` is told of each document processed here as it starts and finishes.
     """
     here = settings.workers > 1 and not settings.dask_address
     size = max(1, settings.batch_size)
@@ -133,7 +157,7 @@ def run_batches(paths: list[str], settings: Settings, submit: Callable[[list[str
             running[future] = batch
             future.add_done_callback(finished.put)
         if finished.empty() and here and todo:  # nothing to write: work here
-            local += _outcomes(process_paths, [todo.popleft()], settings)
+            local += _outcomes(process_paths, [todo.popleft()], settings, progress)
             if len(local) >= size:
                 yield local
                 local = []

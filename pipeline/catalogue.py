@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import sqlite_utils
-
 from . import PIPELINE_VERSION, fts, practices
 from .records import Extraction, Locality, stable_id
 
@@ -35,6 +33,11 @@ SCHEMA_VERSION = 1
 # before the commit writes them again. An upper bound, taken only as pages are read.
 PAGE_CACHE_KIB = 128 * 1024
 
+# Set by annotations/ (corrections.apply) on facts and mechanisms: 1 when an annotator accepted
+# the row or set its fields, and the correction's who and when. A catalogue written before
+# these columns existed gets them when opened (``_ensure_schema`` adds missing columns).
+CORRECTION_COLUMNS = {"checked": int, "corrected_by": str, "corrected_at": str}
+
 TABLES: dict[str, dict] = {
     # text and body_spans last: a query touching a column after them reads through every text
     "documents": dict(columns={
@@ -48,12 +51,12 @@ TABLES: dict[str, dict] = {
         "id": str, "document_id": str, "start": int, "end": int, "text": str, "value": float,
         "value_max": float, "unit": str, "qualifier": str, "subject": str, "time": str, "change_from": float,
         "chinese_numeral": int, "locality_id": str, "sentence": str, "sentence_start": int,
-        "sentence_end": int, "rule": str, "source": str}, pk="id",
+        "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS}, pk="id",
         foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id")]),
     "mechanisms": dict(columns={
         "id": str, "document_id": str, "name": str, "kind": str, "start": int, "end": int, "definition": str,
         "definition_start": int, "components": str, "locality_id": str, "practice_id": str, "sentence": str,
-        "sentence_start": int, "sentence_end": int, "rule": str, "source": str},
+        "sentence_start": int, "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS},
         pk="id", foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id"),
                                ("practice_id", "practices", "id")]),
     "practices": dict(columns={
@@ -120,6 +123,54 @@ VIEWS = {
 }
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+class CatalogueFileError(Exception):
+    """A path a run must not write: not a SQLite file, or a SQLite database of something else."""
+
+
+def catalogue_file_note(path: str | Path) -> str:
+    """Whether a run may write a catalogue at ``path``, read without changing it.
+
+    "" for a missing or empty file or one of our catalogues; a note when the catalogue's
+    documents were made by another pipeline version (they will be processed again);
+    ``CatalogueFileError`` for a folder, a file that is no SQLite database, or a SQLite
+    database without a catalogue's tables.
+    """
+    path = Path(path)
+    if not path.exists():
+        return ""
+    if path.is_dir():
+        raise CatalogueFileError(f"--db {path} is a folder, not a catalogue file")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if not head:
+        return ""
+    if head != SQLITE_HEADER:
+        raise CatalogueFileError(f"--db {path} is not a SQLite file (a catalogue is one): choose another path")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+            ours = {"documents", "facts", "runs"}
+            if tables and not ours <= tables:
+                raise CatalogueFileError(f"--db {path} is a SQLite database but not a jingyan catalogue "
+                                         f"(tables: {', '.join(sorted(tables)[:5])}): choose another path")
+            if not tables:
+                return ""
+            versions = [r[0] for r in conn.execute("select distinct pipeline_version from documents "
+                                                   "where pipeline_version != ?", [PIPELINE_VERSION])]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CatalogueFileError(f"--db {path} cannot be read as a catalogue: {exc}") from None
+    if versions:
+        return (f"{path} holds documents of pipeline version {', '.join(sorted(map(str, versions)))}: "
+                f"they are processed again with version {PIPELINE_VERSION}")
+    return ""
+
+
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -144,6 +195,8 @@ class Catalogue:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        import sqlite_utils  # here: it imports pandas (~1 s), and the CLI checks a --db file without it
+
         conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self.db.execute("pragma busy_timeout = 60000")
@@ -429,6 +482,11 @@ class Catalogue:
                   locality_count = (select count(distinct locality_id) from mechanisms m where m.practice_id = practices.id),
                   mention_count = (select count(*) from mechanisms m where m.practice_id = practices.id)""")
 
+    def run_localities(self, run_id: str) -> int:
+        """Localities named in the documents this run wrote (a skipped document is not this run's)."""
+        return self.db.execute("select count(distinct m.locality_id) from locality_mentions m "
+                               "join documents d on d.id = m.document_id where d.run_id = ?", [run_id]).fetchone()[0]
+
     def counts(self) -> dict[str, int]:
         return {t: self.db[t].count for t in ("documents", "facts", "mechanisms", "practices", "localities", "errors")}
 
@@ -501,6 +559,8 @@ def _mechanism_row(doc, m, practice_id: str) -> dict:
 
 def read_rows(path: str | Path) -> tuple[dict[str, str], list[dict], list[dict]]:
     """(texts by source name, fact rows, mechanism rows) as ``evaluate`` reads them."""
+    import sqlite_utils
+
     db = sqlite_utils.Database(str(path))
     try:
         chains = {r["id"]: r["path"].split("/") for r in db["localities"].rows}

@@ -53,6 +53,12 @@ class Citation:
     sentence_end: int
     sha256: str
     source_file_checked: bool  # the file at ``path`` was found and is the one catalogued
+    opening: str = ""  # the body's first heading or first words: an untitled document's name
+
+    def display_title(self) -> str:
+        """The title, or for an untitled document what it opens with; never the file's name
+        (a corpus file is often named by a hash: 002_6db4a9f55f89edc1.txt)."""
+        return self.title or self.opening or "无题"
 
     # -- formats ----------------------------------------------------------------------------
     def _quoted(self) -> str:
@@ -71,7 +77,10 @@ class Citation:
 
     def as_text(self) -> str:
         """The quote, the figure and the reference, for pasting into a report."""
-        return "\n".join([self._quoted(), f"数据：{self._figure()}", f"出处：{self.as_gbt7714()} {self.locator()}。"])
+        lines = [self._quoted(), f"数据：{self._figure()}", f"出处：{self.as_gbt7714()} {self.locator()}。"]
+        if not self.url and self.path:
+            lines.append(f"文件：{self.path}")
+        return "\n".join(lines)
 
     def kind(self) -> str:
         if self.edition or NEWSPAPER.search(self.publisher or ""):
@@ -82,7 +91,7 @@ class Citation:
         """GB/T 7714-2015: ``作者. 题名[N]. 报纸名, 出版日期(版次).`` or ``[EB/OL]. (发布日期)[引用日期]. URL.``"""
         cited = cited or time.strftime("%Y-%m-%d")
         author = f"{self.author}. " if self.author else ""
-        title = self.title or Path(self.path).name
+        title = self.display_title()
         kind = self.kind()
         if kind == "newspaper":
             edition = EDITION_NUMBER.search(self.edition or "")
@@ -94,16 +103,16 @@ class Citation:
             who = author or (f"{self.publisher}. " if self.publisher else "")
             date = f"({self.published})" if self.published else ""
             return f"{who}{title}[EB/OL]. {date}[{cited}]. {self.url}."
+        # a file on disk: its path is no part of the reference (as_text gives it beside)
         who = author or (f"{self.publisher}. " if self.publisher else "")
-        date = f", {self.published}" if self.published else ""
-        return f"{who}{title}[Z]. {self.path}{date}."
+        return f"{who}{title}[Z]." + (f" {self.published}." if self.published else "")
 
     def as_csl_json(self) -> dict:
         """A CSL-JSON item; the quote and character range in ``note`` and ``custom``."""
         kind = self.kind()
         item = {"id": self.fact_id,
                 "type": {"newspaper": "article-newspaper", "online": "webpage"}.get(kind, "document"),
-                "title": self.title or Path(self.path).name}
+                "title": self.display_title()}
         if self.publisher:
             item["container-title" if kind == "newspaper" else "publisher"] = self.publisher
         parts = _date_parts(self.published)
@@ -158,6 +167,26 @@ def paragraph_number(text: str, body_spans: list, pos: int) -> int:
                     return count
             line_start = line_end + 1
     return count or 1
+
+
+OPENING_CHARS = 24  # an untitled document is named by this many of its first characters
+
+
+def opening_words(text: str, body_spans: list) -> str:
+    """What an untitled document opens with: its first body line when short enough to be a
+    heading, else its first words and an ellipsis.
+
+    >>> opening_words("鄞州区党建经验\\n近年来，全区……", [])
+    '鄞州区党建经验'
+    >>> opening_words("近年来,浙江省宁波市鄞州区认真贯彻落实党中央和省委市委关于加强城市基层党建的工作部署。", [])
+    '近年来,浙江省宁波市鄞州区认真贯彻落实党中央和省…'
+    """
+    for span_start, span_end in body_spans or [(0, len(text))]:
+        for line in text[span_start:span_end].split("\n"):
+            line = line.strip().lstrip("#").strip()
+            if line:
+                return line if len(line) <= OPENING_CHARS else line[:OPENING_CHARS].rstrip("，,、；;：: ") + "…"
+    return ""
 
 
 def _source_file_state(paths: list[str], file_sha: str) -> tuple[bool, str]:
@@ -224,4 +253,5 @@ def _checked(fact: dict, doc: dict) -> Citation:
         published=doc.get("published") or "", author=doc.get("author") or "", url=doc.get("url") or "",
         path=doc.get("path") or "", edition=doc.get("edition") or "",
         paragraph=paragraph_number(text, [tuple(s) for s in spans], start), start=start, end=end,
-        sentence_start=s_start, sentence_end=s_end, sha256=doc["sha256"], source_file_checked=checked)
+        sentence_start=s_start, sentence_end=s_end, sha256=doc["sha256"], source_file_checked=checked,
+        opening="" if doc.get("title") else opening_words(text, [tuple(s) for s in spans]))

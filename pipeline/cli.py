@@ -6,6 +6,7 @@ Errors become one-line messages and exit codes; the work lives in ``pipeline`` a
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -15,9 +16,27 @@ import click
 from .settings import Settings
 
 DEFAULT_DB = "outputs/catalogue.db"
+DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[\w.\-\[\]:]+:\d{1,5}$")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class InputError(click.ClickException):
+    """A wrong argument, path or option value: one line, exit 2, before any work starts."""
+
+    exit_code = 2
+
+
+class OneLineErrors(click.Group):
+    """A subcommand's usage error is one line naming the command's --help, not the usage block."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            raise InputError(f"{exc.format_message()} (see {where} --help)") from None
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jingyan")
 def main() -> None:
     """jingyan (经验): a searchable, citable catalogue of local governance practices."""
@@ -55,6 +74,8 @@ def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annot
     settings = Settings(tagger=tagger, workers=workers, dask_address=dask_address, batch_size=batch_size,
                         commit_size=commit_size, annotations_dir=annotations_dir, show_progress=progress,
                         hanlp_tok=hanlp_tok, hanlp_pos=hanlp_pos)
+    # everything that can be checked is checked before Prefect starts (its temporary server costs ~10 s)
+    _check_inputs(paths, db, settings)
     if tagger == "hanlp":
         _check_tagger(settings)
     _check_rules(settings)
@@ -63,6 +84,42 @@ def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annot
     summary = run_flow(list(paths), db, settings)
     _print_summary(summary, db)
     sys.exit(1 if summary["failed"] else 0)
+
+
+def _check_inputs(paths, db: Path, settings: Settings) -> None:
+    """Paths that exist, a --db a run may write, a Dask address that is one: else one line, exit 2."""
+    from .catalogue import CatalogueFileError, catalogue_file_note
+    from .ingest import SUPPORTED_SUFFIXES
+
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"no such file or folder: {path}")
+        if path.is_file() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise InputError(f"{path}: {path.suffix or 'a file without suffix'} is not supported "
+                             f"(want {', '.join(SUPPORTED_SUFFIXES)})")
+    if settings.annotations_dir.exists() and not settings.annotations_dir.is_dir():
+        raise InputError(f"--annotations {settings.annotations_dir} is a file, not a folder of corrections")
+    if settings.dask_address and not DASK_ADDRESS.match(settings.dask_address):
+        raise InputError(f"--dask-address {settings.dask_address!r} is not a scheduler address "
+                         "(want tcp://host:8786)")
+    try:
+        note = catalogue_file_note(db)
+    except CatalogueFileError as exc:
+        raise InputError(str(exc)) from None
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+def _check_catalogue(db: Path) -> None:
+    """A --db to read must be a catalogue: a wrong file is one line, exit 2."""
+    from .catalogue import CatalogueFileError, catalogue_file_note
+
+    try:
+        catalogue_file_note(db)
+    except CatalogueFileError as exc:
+        raise InputError(str(exc)) from None
+    if db.stat().st_size == 0:
+        raise InputError(f"--db {db} is empty: no catalogue yet (jingyan run writes one)")
 
 
 def _check_tagger(settings: Settings) -> None:
@@ -94,36 +151,85 @@ def _print_summary(summary: dict, db: Path) -> None:
     console = Console(stderr=False)
     for path, reason in summary["errors"]:
         console.print(f"[red]error[/red] {path}: {reason}", highlight=False, soft_wrap=True)
-    table = Table(title=f"jingyan run → {db}")
+    # every column is this run's work; what the catalogue holds is the line below
+    table = Table(title=f"this run → {db}")
     for column in ("documents", "skipped", "facts", "mechanisms", "localities", "errors", "seconds"):
         table.add_column(column, justify="right")
-    cat = summary["catalogue"]
     table.add_row(str(summary["processed"]), str(summary["skipped"]), str(summary["facts"]),
-                  str(summary["mechanisms"]), str(cat["localities"]), str(summary["failed"]),
+                  str(summary["mechanisms"]), str(summary["localities"]), str(summary["failed"]),
                   f"{summary['seconds']:.1f}")
     console.print(table)
-    console.print(f"catalogue now holds {cat['documents']} documents, {cat['facts']} facts, "
-                  f"{cat['mechanisms']} mechanisms, {cat['practices']} practices, {cat['localities']} localities")
+    changed = corrections_changed(summary["corrections"])
+    if changed:
+        console.print(f"corrections ({summary['corrections']['folder']}): {changed}", highlight=False,
+                      soft_wrap=True)
+    for miss in summary["corrections"].get("unmatched", []):
+        console.print(f"  not applied: {miss.get('file')}:{miss.get('line')}: {miss.get('reason')}",
+                      highlight=False, soft_wrap=True)
+    cat = summary["catalogue"]
+    console.print("catalogue now holds " + ", ".join(
+        counted(cat[key], noun) for key, noun in (("documents", "document"), ("facts", "fact"),
+                                                  ("mechanisms", "mechanism"), ("practices", "practice"),
+                                                  ("localities", "locality"))), highlight=False, soft_wrap=True)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 document``, ``2 documents``, ``1 locality``, ``3 localities``.
+
+    >>> counted(1, "document"), counted(0, "fact"), counted(3, "locality")
+    ('1 document', '0 facts', '3 localities')
+    """
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
+def corrections_changed(report: dict) -> str:
+    """What applying annotations/ changed in the catalogue this run, in words ("" for nothing).
+
+    >>> corrections_changed({"changed": {"facts": {"removed": 0, "edited": 1, "added": 0},
+    ...                                  "mechanisms": {"removed": 2, "edited": 0, "added": 0}}})
+    '1 fact edited, 2 mechanisms removed'
+    """
+    parts = []
+    for table, noun in (("facts", "fact"), ("mechanisms", "mechanism")):
+        for action, n in report.get("changed", {}).get(table, {}).items():  # removed, edited, added…
+            if n:
+                parts.append(f"{counted(n, noun)} {action}")
+    unmatched = len(report.get("unmatched", []))
+    if unmatched:
+        parts.append(f"{counted(unmatched, 'record')} not applied")
+    return ", ".join(parts)
 
 
 @main.command("eval")
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--quiet", is_flag=True, help="Totals only, no list of misses and false positives.")
-@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--quiet", is_flag=True, help="Totals only: no per-document blocks, misses or false positives.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON (issue 21's table under \"genre\").")
 def eval_(gold_dir, db, quiet, as_json) -> None:
-    """Score the catalogue in --db against GOLD_DIR (JSON Lines, GUIDELINES.md scheme)."""
+    """Score the catalogue in --db against GOLD_DIR (JSON Lines, GUIDELINES.md scheme).
+
+    Strict figures (fields equal to the gold's), then the genre's (subject and place as a
+    reader judges them, issue 21). Fact precision counts only facts written with Arabic
+    digits, as GUIDELINES.md says. Exit 2 when GOLD_DIR holds no gold records.
+    """
     from .anchors import GoldError
     from .catalogue import read_rows
-    from .evaluate import evaluate, format_report
+    from .evaluate import NoGoldRecords, evaluate, format_report, has_gold_records
 
+    if not has_gold_records(gold_dir):  # before the catalogue is read: a wrong folder is the likelier mistake
+        raise InputError(NoGoldRecords.message(gold_dir))
     texts, facts, mechs = read_rows(db)
     try:
         report = evaluate(gold_dir, texts, facts, mechs)
     except GoldError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        report_dict = report.as_dict()
+        if quiet:
+            del report_dict["documents"]
+        click.echo(json.dumps(report_dict, ensure_ascii=False, indent=2))
     else:
         click.echo(format_report(report, details=not quiet))
 
@@ -134,6 +240,7 @@ def eval_(gold_dir, db, quiet, as_json) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(db, port, host) -> None:
     """Browse and search the catalogue in Datasette (read-only), Chinese full-text search included."""
+    _check_catalogue(db)
     from .datasette_app import serve as serve_catalogue
 
     serve_catalogue(db, port=port, host=host)
@@ -146,6 +253,7 @@ def serve(db, port, host) -> None:
               show_default=True, help="text: quote and reference; gbt7714: the reference only.")
 def cite(fact_id, db, fmt) -> None:
     """Cite the figure FACT_ID: exact quote, source, date, place in the text (GB/T 7714, CSL-JSON)."""
+    _check_catalogue(db)
     from .citations import CitationError, cite as make_citation
 
     try:
@@ -162,7 +270,7 @@ def cite(fact_id, db, fmt) -> None:
         click.echo(citation.as_text())
 
 
-@main.group()
+@main.group(cls=OneLineErrors)
 def annotate() -> None:
     """Corrections round trip with Label Studio (and CSV)."""
 
@@ -176,6 +284,7 @@ def annotate() -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Also write the extractions as CSV for spreadsheet editing.")
 def annotate_export(db, out_dir, annotations_dir, as_csv) -> None:
     """Write Label Studio tasks (one per document, extractions as pre-annotations) and the config."""
+    _check_catalogue(db)
     from .labelstudio import export_tasks
 
     written = export_tasks(db, out_dir, annotations_dir=annotations_dir, as_csv=as_csv)

@@ -10,8 +10,10 @@ extraction ``id`` where known, for example::
      "when": "2024-05-01T10:00:00Z", "document_sha256": "9f…", "id": "a1b6b5d1e80d3a8c"}
 
 Every run re-creates the pipeline's rows and :func:`apply` replays the folder on top:
-rejected rows are deleted, edited fields win, added (and accepted rows the pipeline no
-longer makes) appear with ``source='annotator'``. The folder is the truth, the
+rejected rows are deleted, edited fields win and the row becomes ``source='annotator'``
+(rule ``annotation:edit``), added (and accepted rows the pipeline no longer makes) appear
+with ``source='annotator'``. Every row an annotator accepted, edited or added has
+``checked = 1`` and the record's ``who`` and ``when`` (``corrected_by``, ``corrected_at``). The folder is the truth, the
 catalogue a product: corrections survive re-runs, a deleted catalogue and pipeline
 changes. A record that no longer fits its text is reported, never dropped.
 
@@ -157,6 +159,9 @@ class _Applier:
         self.chains = catalogue.locality_chains()
         self.paths = {"/".join(c): i for i, c in self.chains.items()}
         self.touched: dict[str, set[str]] = {"facts": set(), "mechanisms": set()}
+        # what this application changed in the catalogue, per table: removed, edited, added
+        self.changed: dict[str, dict[str, int]] = {t: {"removed": 0, "edited": 0, "added": 0, "checked": 0}
+                                                   for t in self.touched}
         self.warnings: list[str] = []
 
     def table(self, record: dict) -> str:
@@ -223,7 +228,7 @@ class _Applier:
         s_start, s_end = sentence_bounds(text, start, end)
         row = {"id": stable_id(kind, doc["sha256"], start, end), "document_id": doc["id"], "start": start,
                "end": end, "sentence": text[s_start:s_end], "sentence_start": s_start, "sentence_end": s_end,
-               "rule": f"annotation:{record.get('action')}", "source": "annotator"}
+               "rule": f"annotation:{record.get('action')}", "source": "annotator", **checked_by(record)}
         if table == "facts":
             row.update(text=text[start:end], chinese_numeral=int(not ARABIC_DIGIT.search(text[start:end])))
         else:
@@ -242,15 +247,23 @@ class _Applier:
             if row is None:
                 return "already_absent"
             self.catalogue.delete_row(table, row["id"])
+            self.changed[table]["removed"] += 1
             return "applied"
         if row is None:
             self.touched[table].add(self.insert(table, doc, record, start, end))
+            self.changed[table]["added"] += 1
             return "applied"
         self.touched[table].add(row["id"])
+        changes = {}
         if action in ("edit", "add"):
             changes = {k: v for k, v in self.changes(table, record, doc["text"]).items() if row.get(k) != v}
             if changes:
-                self.catalogue.update_row(table, row["id"], changes)
+                # a row whose fields an annotator set is no longer the rule's: it says whose it is
+                changes.update(source="annotator", rule=f"annotation:{action}")
+        checked = {k: v for k, v in checked_by(record).items() if row.get(k) != v}
+        if changes or checked:
+            self.catalogue.update_row(table, row["id"], {**changes, **checked})
+            self.changed[table]["edited" if changes else "checked"] += 1
         return "applied"
 
     def drop_stale(self) -> int:
@@ -261,7 +274,17 @@ class _Applier:
             for rid in stale:
                 self.catalogue.delete_row(table, rid)
             dropped += len(stale)
+            self.changed[table]["removed"] += len(stale)
         return dropped
+
+
+def checked_by(record: dict) -> dict:
+    """The columns that say an annotator looked at a row: checked, by whom, when.
+
+    >>> checked_by({"action": "accept", "who": "li@example.org", "when": "2024-05-01T10:00:00Z"})
+    {'checked': 1, 'corrected_by': 'li@example.org', 'corrected_at': '2024-05-01T10:00:00Z'}
+    """
+    return {"checked": 1, "corrected_by": record.get("who") or None, "corrected_at": record.get("when") or None}
 
 
 def _same_figure(a, b) -> bool:
@@ -313,7 +336,9 @@ def apply(catalogue, folder: str | Path) -> dict:
     """Apply the corrections in ``folder`` to the catalogue; report what was applied.
 
     Returns ``{"files", "records", "applied", "by_action", "already_absent", "gold_only",
-    "dropped_stale", "unmatched": [{file, line, doc, anchor, …, reason}], "warnings"}``.
+    "dropped_stale", "changed": {table: {removed, edited, added, checked}}, "unmatched": [{file, line,
+    doc, anchor, …, reason}], "warnings"}``; ``changed`` counts only what this call changed
+    (a re-run over unchanged documents finds the corrections already in place).
     """
     folder = Path(folder)
     files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
@@ -347,5 +372,6 @@ def apply(catalogue, folder: str | Path) -> dict:
             else:
                 report["unmatched"].append({**where, "reason": "; ".join(outcomes)})
         report["dropped_stale"] = applier.drop_stale()
+        report["changed"] = applier.changed
         report["warnings"] = sorted(set(applier.warnings))
     return report

@@ -6,10 +6,16 @@ pinned to the text by ``anchor`` + ``occurrence``. The catalogue side is plain r
 
 - A fact is found when a predicted fact in the same document overlaps the gold
   anchor's span and has the gold value; matching is one-to-one. Precision counts only
-  predicted facts whose text has an Arabic digit.
+  predicted facts whose text has an Arabic digit (the gold records only those: 三级 and
+  十余个 are neither rewarded nor punished).
 - A mechanism is found when a predicted name, quotes and spaces stripped, contains or
   is contained in the gold name; each gold is found at most once per document
-  (exact names matched first); predictions matching an optional gold count neither way.
+  (exact names matched first); predictions matching an optional gold count neither way:
+  an optional entry absorbs every prediction that matches it, not only the one it takes.
+
+Beside these strict figures (fields equal to the gold's), the report carries issue 21's
+genre figures (``scoring``): the same found facts and mechanisms, their subject and place
+judged as a reader of governance news judges them.
 """
 from __future__ import annotations
 
@@ -19,8 +25,31 @@ from pathlib import Path
 from typing import Iterable
 
 from .anchors import GoldError, anchor_span, normalise_name, read_records, same_number
+from .scoring import (GenreFigures, Pair, absorbed_by_optional, format_genre_table, genre_errors,
+                      genre_figures)
 
 ARABIC_DIGIT = re.compile(r"[0-9０-９]")
+COUNTED_FACTS = "facts written with Arabic digits only (GUIDELINES.md)"  # what fact precision counts
+
+
+class NoGoldRecords(GoldError):
+    """A gold folder without one fact or mechanism record: nothing to score against."""
+
+    @staticmethod
+    def message(gold_dir: str | Path) -> str:
+        return (f"no gold records in {gold_dir}: expected <document>.jsonl files of fact and "
+                f"mechanism records (GUIDELINES.md)")
+
+
+def is_gold_record(obj: dict | None) -> bool:
+    """A fact or mechanism the text holds; an annotator's rejection says what is wrong, not what is gold."""
+    return bool(obj) and obj.get("action") != "reject" and obj.get("type") in ("fact", "mechanism")
+
+
+def has_gold_records(gold_dir: str | Path) -> bool:
+    """At least one fact or mechanism record in ``gold_dir/*.jsonl``, or a line in error
+    (which ``load_gold`` reports with its file and line, more use than "no records")."""
+    return any(error or is_gold_record(obj) for _, _, obj, error in read_records(gold_dir))
 
 
 @dataclass
@@ -40,8 +69,8 @@ def load_gold(gold_dir: str | Path, texts: dict[str, str]) -> dict[str, Gold]:
     for path, lineno, obj, error in read_records(gold_dir):
         if error:
             raise GoldError(f"{path}:{lineno}: {error}")
-        if obj.get("action") == "reject" or obj.get("type") not in ("fact", "mechanism"):
-            continue  # an annotator's rejection says what is wrong, not what is gold
+        if not is_gold_record(obj):
+            continue
         doc = obj.get("doc") or path.name[: -len(".jsonl")]
         gold = out.setdefault(doc, Gold([], []))
         text = texts.get(doc)
@@ -122,6 +151,17 @@ class DocumentScore:
     missed: list[str] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
     field_errors: list[str] = field(default_factory=list)
+    fact_pairs: list[Pair] = field(default_factory=list)  # (gold, predicted) of each found fact
+    mechanism_pairs: list[Pair] = field(default_factory=list)  # (gold, predicted) of each found required one
+    facts_not_counted: int = 0  # predicted facts without an Arabic digit: outside precision
+
+    def genre(self) -> GenreFigures:
+        """Issue 21's figures over this score's found pairs and counts."""
+        return genre_figures(self.fact_pairs, self.mechanism_pairs, self.facts, self.mechanisms)
+
+    def genre_errors(self) -> list[str]:
+        """What the genre's rules count wrong (subjects, places) among the found pairs."""
+        return genre_errors(self.fact_pairs, self.mechanism_pairs)
 
 
 @dataclass
@@ -137,6 +177,9 @@ class Report:
                 total.fact_fields[k].add(v)
             for k, v in d.mechanism_fields.items():
                 total.mechanism_fields[k].add(v)
+            total.fact_pairs += d.fact_pairs
+            total.mechanism_pairs += d.mechanism_pairs
+            total.facts_not_counted += d.facts_not_counted
         return total
 
     def as_dict(self) -> dict:
@@ -144,15 +187,19 @@ class Report:
             return {
                 "doc": d.doc,
                 "facts": {"precision": d.facts.precision, "recall": d.facts.recall, "f1": d.facts.f1,
-                          "found": d.facts.found, "gold": d.facts.gold, "predicted": d.facts.predicted},
+                          "found": d.facts.found, "gold": d.facts.gold, "predicted": d.facts.predicted,
+                          "counted": COUNTED_FACTS, "not_counted": d.facts_not_counted},
                 "fact_fields": {k: v.value for k, v in d.fact_fields.items()},
                 "mechanisms": {"precision": d.mechanisms.precision, "recall": d.mechanisms.recall,
                                "f1": d.mechanisms.f1, "found": d.mechanisms.found, "gold": d.mechanisms.gold,
                                "predicted": d.mechanisms.predicted},
                 "mechanism_fields": {k: v.value for k, v in d.mechanism_fields.items()},
                 "missed": d.missed, "false_positives": d.false_positives, "field_errors": d.field_errors,
+                "genre": d.genre().as_dict(), "genre_errors": d.genre_errors(),
             }
-        return {"overall": one(self.total()), "documents": [one(d) for d in self.documents]}
+        overall = one(self.total())
+        overall["missed"] = overall["false_positives"] = overall["field_errors"] = overall["genre_errors"] = []
+        return {"overall": overall, "genre": overall["genre"], "documents": [one(d) for d in self.documents]}
 
 
 def _district(chain: list[str]) -> list[str]:
@@ -201,6 +248,7 @@ def _score_facts(score: DocumentScore, gold_facts: list[dict], predicted: list[d
     score.facts.gold = len(gold_facts)
     counted = [p for p in predicted if ARABIC_DIGIT.search(p.get("text") or "")]
     score.facts.predicted = len(counted)
+    score.facts_not_counted = len(predicted) - len(counted)
     taken: set[int] = set()
     for g in sorted(gold_facts, key=lambda g: g.get("start", -1)):
         if "start" not in g:
@@ -222,6 +270,7 @@ def _score_facts(score: DocumentScore, gold_facts: list[dict], predicted: list[d
         taken.add(best)
         p = predicted[best]
         score.facts.found += 1
+        score.fact_pairs.append((g, p))
         if ARABIC_DIGIT.search(p.get("text") or ""):
             score.facts.correct_predicted += 1
         checks = {
@@ -275,6 +324,7 @@ def _score_mechanisms(score: DocumentScore, gold_mechs: list[dict], predicted: l
             continue
         p = preds[pairs[gi]][1]
         score.mechanisms.found += 1
+        score.mechanism_pairs.append((g, p))
         fields = score.mechanism_fields
         fields["kind"].count(p.get("kind") == g.get("kind"))
         if p.get("kind") != g.get("kind"):
@@ -293,8 +343,8 @@ def _score_mechanisms(score: DocumentScore, gold_mechs: list[dict], predicted: l
         fields["locality_district"].count(_district(p.get("locality")) == _district(g.get("locality")))
     optional_hits = {pairs[gi] for gi, (_, g) in enumerate(golds) if g.get("optional") and gi in pairs}
     for pi, (pname, p) in enumerate(preds):
-        if pi in optional_hits:
-            continue
+        if pi in optional_hits or (pi not in used and absorbed_by_optional(pname, gold_mechs)):
+            continue  # matches an optional entry: neither way
         score.mechanisms.predicted += 1
         if pi in used:
             score.mechanisms.correct_predicted += 1
@@ -303,8 +353,14 @@ def _score_mechanisms(score: DocumentScore, gold_mechs: list[dict], predicted: l
 
 
 def evaluate(gold_dir: str | Path, texts: dict[str, str], facts: Iterable[dict], mechanisms: Iterable[dict]) -> Report:
-    """Score predicted rows (each with ``doc``) against the gold folder."""
+    """Score predicted rows (each with ``doc``) against the gold folder.
+
+    Raises ``NoGoldRecords`` when the folder holds no fact or mechanism record: a report
+    over nothing would read as a perfect score.
+    """
     gold = load_gold(gold_dir, texts)
+    if not gold:
+        raise NoGoldRecords(NoGoldRecords.message(gold_dir))
     by_doc_f: dict[str, list[dict]] = {}
     by_doc_m: dict[str, list[dict]] = {}
     for f in facts:
@@ -350,6 +406,8 @@ def rows_in_memory(folder: str | Path, settings=None) -> tuple[dict[str, str], l
 
 
 def format_report(report: Report, details: bool = True) -> str:
+    """Per document (with every miss, false positive and wrong field, strict and genre) unless
+    ``details`` is off, then the totals: the strict figures and issue 21's genre table."""
     lines = []
 
     def block(d: DocumentScore) -> None:
@@ -361,17 +419,19 @@ def format_report(report: Report, details: bool = True) -> str:
         lines.append(f"  mechanisms  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f}  "
                      f"(found {m.found}/{m.gold}, predicted {m.predicted})")
         lines.append("  mech fields " + "  ".join(f"{k} {v.value:.3f}" for k, v in d.mechanism_fields.items()))
-        if details:
-            for label, items in (("missed", d.missed), ("false positive", d.false_positives),
-                                 ("field", d.field_errors)):
-                for item in items:
-                    lines.append(f"    {label}: {item}")
 
-    for d in report.documents:
-        block(d)
+    if details:
+        for d in report.documents:
+            block(d)
+            for label, items in (("missed", d.missed), ("false positive", d.false_positives),
+                                 ("field", d.field_errors), ("genre", d.genre_errors())):
+                lines += [f"    {label}: {item}" for item in items]
     total = report.total()
-    total.missed = total.false_positives = total.field_errors = []
     block(total)
+    lines.append(f"  fact precision counts {COUNTED_FACTS}: {total.facts_not_counted} predicted facts "
+                 f"without one (三级, 十余个) not counted")
+    lines.append(format_genre_table(total.genre(), "== ALL by issue 21's genre rules (subject and place "
+                                                   "as a reader judges them; found as above)"))
     return "\n".join(lines)
 
 
@@ -387,7 +447,12 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--quiet"]
     corpus, gold_dir = args[0], args[1]
     texts, facts, mechs = rows_in_memory(corpus)
-    print(format_report(evaluate(gold_dir, texts, facts, mechs), details=not quiet))
+    try:
+        report = evaluate(gold_dir, texts, facts, mechs)
+    except NoGoldRecords as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(format_report(report, details=not quiet))
 
 
 if __name__ == "__main__":

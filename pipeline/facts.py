@@ -96,6 +96,8 @@ ONE_NUMBER = rf"(?:{ARABIC}|{CHINESE})[多余]?[万亿]*[多余]?"
 RANGE_SEP = r"(?:——|[—–~～至到\-])"
 OPEN_QUOTES, CLOSE_QUOTES = "“‘「『", "”’」』"
 HAS_ARABIC = re.compile(r"[0-9０-９]")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+BAND = re.compile(r"(?:以下|以上|以内)$")
 
 
 @functools.lru_cache(maxsize=2)
@@ -317,6 +319,8 @@ def _is_place(tokens: list[Tok], i: int, lex: Lexicon) -> bool:
     tok = tokens[i]
     if tok.pos == "ns" or tok.text in lex.words.get("scope", {}):
         return True
+    if tok.text in lex.words.get("kind_place", {}):
+        return False  # 住宅小区: a kind of place, what is counted
     names = ("nr", "ns", "nz", "nt", "nrt", "nrfg")
     if tok.text in lex.words.get("place_word", {}):
         return i > 0 and len(tokens[i - 1].text) >= 2 and tokens[i - 1].pos in NOUNISH  # 水井坊/n 街道
@@ -347,7 +351,8 @@ def noun_run(tokens: list[Tok], lex: Lexicon, step: int = 1, places: bool = True
         q = _quoted(tokens, i, step)
         if q is not None:
             inner, j = q
-            if not HAS_ARABIC.search(inner) and inner:
+            if inner and (not HAS_ARABIC.search(inner) or len(HAN.findall(inner)) >= 3):
+                # a formula (“1+3+N”) is skipped; a name with a figure in it (“15分钟生活圈”) is kept
                 parts.append(inner)
                 last_noun_used = abs(j - order[0]) + 1
             i = j + step
@@ -359,8 +364,19 @@ def noun_run(tokens: list[Tok], lex: Lexicon, step: int = 1, places: bool = True
             last_noun_used = abs(i + step - order[0]) + 1
             i += 2 * step
             continue
-        if tok.text in lex.words.get("verb", {}):
+        if tok.text in lex.words.get("verb", {}) and not _inner_verb(tokens, i, step, parts, lex):
             break  # 惠及/ns: a governing verb jieba tagged as a noun ends the phrase
+        if step > 0 and parts and len(tok.text) > 2 and _starts_with_verb(tok.text, lex):
+            break  # 单位/n 签订协议/n: a verb fused with its object starts the predicate
+        if _inner_verb(tokens, i, step, parts, lex):
+            parts.append(tok.text)  # 楼栋 自治 小组, 白蚁 防治 费用: the verb is inside the name
+            i += step
+            continue
+        if step > 0 and not parts and (tok.pos in MODIFIER or tok.text in lex.words.get("lead", {})) \
+                and i + 1 < n and _is_noun(tokens[i + 1], lex):
+            parts.append(tok.text)  # 6个 老/a 旧楼院, 900个 无 物业小区: a modifier opens the phrase
+            i += step
+            continue
         if step < 0 and parts and places and _is_place(tokens, i, lex):
             break  # 玉林街道辖区面积 → 辖区面积: the place is the fact's locality, not its subject
         following = tokens[i + 1] if i + 1 < n else None
@@ -376,9 +392,10 @@ def noun_run(tokens: list[Tok], lex: Lexicon, step: int = 1, places: bool = True
             parts.append(tok.text)
         elif tok.text in ("(", "(") and step > 0 and parts:
             close = next((k for k in range(i + 1, min(n, i + 6)) if tokens[k].text in (")", ")")), None)
-            if close is None or close + 1 >= n or not (
-                    _is_noun(tokens[close + 1], lex) or tokens[close + 1].pos in MODIFIER):
-                break
+            ends = close is not None and (close + 1 >= n or tokens[close + 1].text in PUNCT_CLAUSE)
+            if close is None or not (ends and close - i <= 3) and (close + 1 >= n or not (
+                    _is_noun(tokens[close + 1], lex) or tokens[close + 1].pos in MODIFIER)):
+                break  # 社区(村)。 a short parenthesis closing the clause is kept
             parts.append("".join(t.text for t in tokens[i:close + 1]))
             i = close + 1
             continue
@@ -400,10 +417,42 @@ def noun_run(tokens: list[Tok], lex: Lexicon, step: int = 1, places: bool = True
     return _strip_verb("".join(parts), lex), last_noun_used
 
 
+def _inner_verb(tokens: list[Tok], i: int, step: int, parts: list[str], lex: Lexicon) -> bool:
+    """A verb inside a compound noun, read from its head: a noun on the far side, the head just
+    read; a governing verb (调解矛盾纠纷) only before the head of a named body (调解工作室)."""
+    tok, far = tokens[i], i + step
+    if not parts or tok.text not in lex.words.get("attr_verb", {}) or not 0 <= far < len(tokens):
+        return False
+    if step < 0:
+        head = parts[-1]
+    else:  # forward the head is after the verb: read through the nouns that follow it
+        if not _is_noun(tokens[far], lex):
+            return False
+        k = far
+        while k + 1 < len(tokens) and _is_noun(tokens[k + 1], lex):
+            k += 1
+        head = tokens[k].text
+    if any(head.endswith(h) for h in lex.words.get("org_head", {})):
+        return True  # 成立调解小组: the name of a body opens with what it does
+    far_noun = _is_noun(tokens[far], lex) and tokens[far].text not in lex.words.get("verb", {})
+    return far_noun and tok.text not in lex.words.get("verb", {})
+
+
+def _starts_with_verb(word: str, lex: Lexicon) -> bool:
+    return any(word.startswith(v) for v in lex.words.get("verb", {}))
+
+
 def _strip_verb(phrase: str, lex: Lexicon) -> str:
-    """化解矛盾纠纷 → 矛盾纠纷: a governing verb fused into the first word is not the subject."""
+    """化解矛盾纠纷 → 矛盾纠纷: a governing verb fused into the first word is not the subject.
+
+    What is left must be a word (two characters or more): in 慰问品 and 组建率 the verb is
+    the stem of the noun, not its governor.
+    """
+    body = any(phrase.endswith(h) for h in lex.words.get("org_head", {}))
     for verb in sorted(lex.words.get("verb", {}), key=len, reverse=True):
-        if phrase.startswith(verb) and len(phrase) > len(verb):
+        if phrase.startswith(verb) and len(phrase) >= len(verb) + 2:
+            if body and verb in lex.words.get("attr_verb", {}):
+                return phrase  # 调解小组: what a body does opens its name
             return phrase[len(verb):]
     return phrase
 
@@ -417,10 +466,10 @@ def _clause_before(before: list[Tok]) -> list[Tok]:
 
 
 def _strip_skips(tokens: list[Tok], lex: Lexicon) -> list[Tok]:
-    """Drop the words between a subject and its number: 注册资本达 → 注册资本."""
+    """Drop the words between a subject and its number: 注册资本达 → 注册资本, 职责明确为 → 职责."""
     skips = lex.words.get("skip", {})
     k = len(tokens)
-    while k > 0 and (tokens[k - 1].text in skips or tokens[k - 1].pos in ("p", "d", "ul")):
+    while k > 0 and (tokens[k - 1].text in skips or tokens[k - 1].pos in ("p", "d", "ad", "ul")):
         k -= 1
     return tokens[:k]
 
@@ -430,8 +479,38 @@ def subject_after(after: list[Tok], lex: Lexicon) -> tuple[str, str]:
     rule = "S-AFTER"
     if after and after[0].pos == "uj":
         after, rule = after[1:], "S-AFTER-DE"
-    text, _ = noun_run(after, lex, 1)
+    text, used = noun_run(after, lex, 1)
+    if _closed_by_deng(after, used):
+        first = next((k for k in range(1, used + 1) if after[k].text in ("、", "及")), None)
+        if first is not None:
+            # 2257个单元网格及专职巡查员、公安警力等: the figure counts the first of a list of kinds
+            text, _ = noun_run(after[:first], lex, 1)
+            rule += "-FIRST"
     return text, rule
+
+
+def _closed_by_deng(after: list[Tok], used: int) -> bool:
+    """The noun phrase opens a list of kinds closed by 等 in the same clause, before any verb."""
+    k = used
+    while k < len(after) and after[k].text not in PUNCT_CLAUSE and after[k].pos[:1] not in ("v", "p", "m"):
+        if after[k].text == "等":
+            return True
+        k += 1
+    return False
+
+
+def money_verb_subject(before: list[Tok], after: list[Tok], fig: Figure, lex: Lexicon) -> str:
+    """``投资8000余万元建设指挥中心`` → 投资: a sum between its verb and its purpose is the verb's;
+    ``筹集326万元共建资金`` keeps its money noun."""
+    if fig.unit != "元" or not before or not after:
+        return ""
+    verb = before[-1].text
+    if verb not in lex.words.get("money_verb", {}) or after[0].pos not in ("v", "vn"):
+        return ""  # 投入300万元专项资金: the noun after is what the sum is
+    phrase, _ = noun_run(after[1:], lex, 1)
+    if any(phrase.startswith(w) for w in lex.words.get("money_noun", {})):
+        return ""  # 筹集326万元共建资金: the verb modifies a money noun, which is the sum's noun
+    return verb
 
 
 MOD_TAGS = {"v", "vn", "a", "ad", "an", "b", "f", "vd", "z"}
@@ -511,7 +590,10 @@ def subject_before(before: list[Tok], lex: Lexicon, list_item: bool = True, plac
         ext = _after_governor(ext, lex)
         if ext:
             return "".join(t.text for t in ext) + "的" + text, "S-BEFORE-DE"
-    item = _list_item(head, lex) if list_item else ""
+    # 发展楼长、巷长、街长7219名: a noun list the figure counts as a whole, unless its first item
+    # is the tail of another figure (开展活动3000余场、服务居民40万人次: one figure each)
+    shared = "、" in text and not (len(head) > used and head[len(head) - used - 1].pos == "m")
+    item = _list_item(head, lex) if list_item and not shared else ""
     if item:
         return item, "S-LIST"
     ba = lex.words.get("ba", {})
@@ -671,12 +753,17 @@ def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) ->
         before, after = _split(tokens, cut, fig.end, lex, tag_of)
         subject, srule = "", ""
         raw_before = text[:fig.start]
-        share = next((w for w in sorted(shares, key=len, reverse=True)
-                      if re.search(rf"{w}(?:为|达|达到)?$", raw_before)), None)
+        share = next((m for w in sorted(shares, key=len, reverse=True)
+                      if (m := re.search(rf"{w}(?:为|达|达到)?$", raw_before))), None)
+        band = share_band(text, share.start(), facts, sentence.start) if share else ""
         if fig.duration and fig.prefix in ("连续", "累计"):
             subject, srule = subject_duration(after, lex), "S-DURATION"
-        elif share and facts and facts[-1].subject:
+        elif band:
+            subject, srule = band + "占比", "S-SHARE-BAND"
+        elif share and facts and facts[-1].subject and not _own_share_holder(text, share.start(), lex):
             subject, srule = facts[-1].subject + "占比", "S-SHARE"
+        elif money := money_verb_subject(before, after, fig, lex):
+            subject, srule = money, "S-MONEY-VERB"
         else:
             subject, srule = subject_after(after, lex)
             continues = bool(after) and after[0].text not in PUNCT_CLAUSE and after[0].text != "、"
@@ -688,9 +775,9 @@ def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) ->
                 subject, srule = with_premodifier(subject, srule, text[:cut], lex)
             if not subject and raw_before.endswith("、") and facts:
                 subject, srule = facts[-1].subject, "S-LIST-INHERIT"  # 5大项、15小项
-            if not subject and facts and cut < fig.start and not _strip_skips(_clause_before(before), lex) \
-                    and not continues:
-                subject, srule = facts[-1].subject, "S-ELLIPSIS"  # 满意率达98.6%,同比提高3.2个百分点
+            if not subject and facts and not _strip_skips(_clause_before(before), lex) and not continues:
+                # 满意率达98.6%,同比提高3.2个百分点; 共有居民2660户,5728人: the figure alone in its clause
+                subject, srule = facts[-1].subject, "S-ELLIPSIS" if cut < fig.start else "S-ELLIPSIS-BARE"
             if not subject:
                 subject, srule = subject_after_mod(after, lex), "S-AFTER-MOD"
             if not subject and not continues:
@@ -703,6 +790,28 @@ def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) ->
             rule=f"{fig.rule}/{srule or 'S-NONE'}",
         ))
     return link_changes(facts, text, sentence.start, lex)
+
+
+def _own_share_holder(text: str, at: int, lex: Lexicon) -> bool:
+    """The share names its own holder: ``其中老旧小区占比70%``, not ``7名党员、占比78%``
+    (where the share is of the figure just before). A holder is any word left in the clause
+    once scope and predicate words are dropped."""
+    clause = re.split(r"[,，;；:：。、]", text[:at])[-1]
+    for word in sorted({*lex.words.get("skip", {}), *lex.words.get("scope", {})}, key=len, reverse=True):
+        clause = clause.replace(word, "")
+    return len(clause) >= 2
+
+
+def share_band(text: str, at: int, facts: list[Fact], offset: int) -> str:
+    """``35周岁以下占比76.3%`` → 35周岁以下: a band (a figure and 以下/以上) holds the share."""
+    if not facts:
+        return ""
+    prev = facts[-1]
+    start, end = prev.start - offset, prev.end - offset
+    band = text[start:at] if 0 <= start <= end <= at and at - end <= 4 else ""
+    if band and BAND.search(band) and not re.search(r"[,，;；、]", text[end:at]):
+        return band
+    return ""
 
 
 def with_premodifier(subject: str, rule: str, before: str, lex: Lexicon) -> tuple[str, str]:

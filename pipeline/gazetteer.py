@@ -134,8 +134,20 @@ class Gazetteer:
         return out
 
 
+    @functools.lru_cache(maxsize=1)
+    def streets_by_name(self) -> dict[str, tuple[str, ...]]:
+        """Every listed 街道 in the country → the districts listing it (one scan of the tree,
+        once per process): {'宁海路街道': ('320106',), '城关街道': (…many…)}."""
+        out: dict[str, list[str]] = {}
+        for code, (start, end) in self._blocks.items():
+            for m in _STREET_LINE.finditer(self._tree, start, end):
+                out.setdefault(m.group(1).strip(), []).append(code)
+        return {name: tuple(dict.fromkeys(codes)) for name, codes in out.items()}
+
+
 # A street's line in the tree has three tabs, a community's four.
 _SUBUNIT_LINE = re.compile(r"^\t\t\t(\t?)([^\r\n]+)", re.M)
+_STREET_LINE = re.compile(r"^\t\t\t([^\t\r\n]+街道)\r?$", re.M)
 
 
 def _read_regions() -> dict[str, Region]:

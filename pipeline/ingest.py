@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import furniture
-from .metadata import Metadata, iso_date, read_metadata
+from .metadata import Metadata, iso_date, read_meta_tags, read_metadata
 from .records import Document
 from .settings import Settings
 
@@ -280,7 +280,9 @@ def html_article(markup: str, path: Path, data_dir: Path) -> tuple[str, Metadata
     """The article text of a page (trafilatura) and what the page states about it.
 
     The returned Metadata merges, in this order of trust: dates and labels stated in the
-    page's visible text (发布时间:…, 来源:…, 作者:…), then the markup as trafilatura reads it
+    page's visible text (发布时间:…, 来源:…, 作者:…, on furniture or any short line), then
+    its ``<meta>`` tags (author, source, og:site_name, article:published_time…, rules of
+    scope ``meta``), then the markup as trafilatura reads it
     (title, author, canonical URL, site name, a date from meta tags only: its "extensive"
     search takes a © 2019 footer for a date). The patterns for the visible text are read
     from ``data_dir`` (``Settings.data_dir``).
@@ -293,7 +295,9 @@ def html_article(markup: str, path: Path, data_dir: Path) -> tuple[str, Metadata
     text = (getattr(result, "text", None) or "") if result is not None else ""
     if not text.strip():
         raise IngestError(path, "no article text found in the HTML page")
-    stated = read_metadata(furniture.classify(visible_text(markup), data_dir), scopes=("label",), data_dir=data_dir)
+    stated = read_metadata(furniture.classify(visible_text(markup), data_dir), scopes=("label",), data_dir=data_dir,
+                           short_lines=True)
+    tagged = read_meta_tags(meta_tags(markup), data_dir)
     sitename = result.sitename or ""
     markup_meta = Metadata(
         title=result.title or "", author=result.author or "", url=result.url or "",
@@ -301,7 +305,7 @@ def html_article(markup: str, path: Path, data_dir: Path) -> tuple[str, Metadata
         publisher="" if "." in sitename else sitename,  # a hostname is not a publisher's name
         rules={"title": "HTML-TITLE", "author": "HTML-AUTHOR", "url": "HTML-URL", "published": "HTML-DATE",
                "publisher": "HTML-SITENAME"})
-    return text, stated.merged(markup_meta)
+    return text, stated.merged(tagged).merged(markup_meta)
 
 
 def html_metadata(from_text: Metadata, from_page: Metadata) -> Metadata:
@@ -314,6 +318,22 @@ def html_metadata(from_text: Metadata, from_page: Metadata) -> Metadata:
         rule = from_text.rules.get("published") if from_text.published else from_page.rules.get("published")
         merged = replace(merged, published=stated_date, rules={**merged.rules, "published": rule})
     return merged
+
+
+def meta_tags(markup: str) -> list[tuple[str, str]]:
+    """(name or property, content) of each ``<meta>`` tag of a page, in page order."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(_XML_DECLARATION.sub("", markup, count=1))
+    except Exception:  # broken markup states nothing more
+        return []
+    tags = []
+    for meta in root.xpath("//meta[@content]"):
+        name = meta.get("name") or meta.get("property") or meta.get("itemprop") or ""
+        if name and (meta.get("content") or "").strip():
+            tags.append((name, meta.get("content").strip()))
+    return tags
 
 
 def visible_text(markup: str) -> str:

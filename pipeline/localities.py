@@ -6,13 +6,26 @@ Three steps:
    like 南京 only where jieba tags them ns), streets and communities that the gazetteer lists
    under a district the document names (宁海路街道), and unlisted names made of a proper-name
    prefix and a suffix from ``data/locality_suffixes.tsv`` (荆城楼宇社区, 风格城事小区).
-   Adjacent mentions form a chain: 鄞州区中河街道城兴社区风格城事小区.
+   Adjacent mentions form a chain: 鄞州区中河街道城兴社区风格城事小区. Development zones
+   (宝鸡高新区; ``zones.py``) stand where a district does, directly under their city, and a
+   bare 高新区 is its city's zone (LOC-ZONE, LOC-ZONE-GENERIC). An estate no list names is
+   recognised by its shape at a clause start (，经典名门小区…; LS-ESTATE-SHAPE).
+   In a text naming no city or district, a street listed under one district in the whole
+   country (LOC-UNIQUE-STREET) or the publisher's city (广州日报; LOC-PUBLISHER) places it.
 2. *Resolution.* A chain narrows its own candidates (福建福州市鼓楼区 → 350102); a name
    still ambiguous takes the province or city the rest of the document names; a bare
    鼓楼区 in a text naming no city stays unresolved (no guess) and is not a place.
 3. *Scope.* A mention at a clause start (or after 在/于) sets the locality from there to the
    end of its paragraph; a short lead-in sentence belongs to the next sentence's place;
    elsewhere the document's locality holds: the deepest place the article dwells on.
+   A list of places (禅城区、南海区) sets no scope; an estate holds until a sentence opens
+   with a bare 社区/街道; in a street's or community's article a clause whose actor is a
+   city organ (，市委…) speaks at the city's level. One name is one place: a community named
+   in full once (红岸街道奋斗社区) keeps that path when named alone.
+   A place in passing does not take over: the article's own city or district spoken of as
+   a clause's actor (，我市…; 全县…) weighs for it against a lower place one example names
+   (LOC-WHOLE-WEIGHT), and ends that lower place's scope in the paragraph (LOC-WHOLE-RETURN);
+   a resident's home (家住…小区的居民) weighs nothing and holds for its clause only (LST-R01).
 
 The rules are data in ``settings.data_dir``: the suffixes (``locality_suffixes.tsv``), the
 word lists (``locality_stoplist.tsv``), and the id each kind of mention writes on its rows
@@ -29,6 +42,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from . import gazetteer as gaz
+from . import zones as zones_stage
 from .records import Locality, PlacedSpan, Sentence
 from .rules import load_rule_file
 from .settings import DATA_DIR, Settings
@@ -36,8 +50,13 @@ from .tables import TableError, read_table
 from .tagging import Tagged
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
-LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "street": 3, "community": 4, "estate": 5}
+# a development zone (宝鸡高新区) stands where a district does: directly under its city
+LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "zone": 2, "street": 3, "community": 4, "estate": 5}
 RULES_FILE = "locality_rules.json"
+# lone: a proper name alone at a clause start (东胜街道); chained: only after its parent place
+# (城兴社区风格城事小区); shape: a name of common nouns alone at a clause start (经典名门小区),
+# which no gazetteer lists and jieba does not tag as a proper name
+SUFFIX_MODES = ("lone", "chained", "shape")
 
 
 @dataclass(frozen=True)
@@ -98,18 +117,27 @@ class LocalityRules:
     alias: MentionRule
     district_alias: MentionRule
     known_sub: MentionRule
+    zone: MentionRule
+    publisher: MentionRule
+    zone_generic: Words  # the generic forms looked for
+    zone_guess: Words  # heads after a city or district name that make a zone no list names
+    unique_street: MentionRule
     max_prefix_chars: Count
     max_listed_chars: Count
+    shape_max_chars: Count
     listed_suffixes: Words
     name_pos: Words  # tag prefixes, for str.startswith
     proper_pos: Words
     clause_breaks: Characters
+    actor_breaks: Characters
     dominance: Share
     title_weight: Count
     lead_weight: Count
+    whole_weight: Count
     lead_in_max_chars: Count
     heading_max_chars: Count
     heading_ends: Characters
+    whole_returns: Characters
     quotes_before_name: Characters
 
     def __post_init__(self):
@@ -138,6 +166,8 @@ class Lexicon:
     rules: LocalityRules
     # how the listed streets and communities looked for end: a lone suffix or a listed ending (村)
     listed_endings: tuple[str, ...]
+    # an estate's name right after a place (…社区|山水人家小区): a short run of CJK + an estate suffix
+    estate_next: re.Pattern = re.compile(r"(?!)")
 
 
 def suffix_rules(path: Path) -> tuple[SuffixRule, ...]:
@@ -146,9 +176,9 @@ def suffix_rules(path: Path) -> tuple[SuffixRule, ...]:
     out = []
     for row in read_table(path, ("id", "suffix", "level", "mode", "note?"), unique_ids=True):
         rule = SuffixRule(*row[:4])
-        if rule.level not in LEVEL_RANK or rule.mode not in ("lone", "chained") or not rule.suffix:
+        if rule.level not in LEVEL_RANK or rule.mode not in SUFFIX_MODES or not rule.suffix:
             raise TableError(f"{path}: rule {rule.id}: want a suffix, a level ({', '.join(LEVEL_RANK)}) and "
-                             f"a mode (lone or chained), found {rule.suffix!r}, {rule.level!r}, {rule.mode!r}")
+                             f"a mode ({', '.join(SUFFIX_MODES)}), found {rule.suffix!r}, {rule.level!r}, {rule.mode!r}")
         out.append(rule)
     return tuple(out)
 
@@ -164,7 +194,29 @@ def lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     rules = load_rule_file(data_dir / RULES_FILE, LocalityRules)
     suffixes = tuple(sorted(suffixes, key=lambda s: -len(s.suffix)))
     listed_endings = tuple(s.suffix for s in suffixes if s.mode == "lone") + rules.listed_suffixes.value
-    return Lexicon(suffixes, words, rules, listed_endings)
+    heads = "|".join(sorted({re.escape(s.suffix) for s in suffixes if s.level == "estate"}, key=len, reverse=True))
+    estate_next = re.compile(rf"[\u4e00-\u9fff]{{2,{rules.shape_max_chars.value}}}?(?:{heads})") if heads else re.compile(r"(?!)")
+    return Lexicon(suffixes, words, rules, listed_endings, estate_next)
+
+
+@dataclass(eq=False)
+class ZoneIndex:
+    """The development zones of a data folder with what a sentence scan needs, built once."""
+
+    zones: zones_stage.Zones
+    lengths: dict  # first two characters → the lengths of the zone names starting so, longest first
+    min_chars: int = 3  # 光谷, 泰达: two-character nicknames are too often other words
+
+
+@functools.lru_cache(maxsize=4)
+def zone_index(data_dir: Path = DATA_DIR) -> ZoneIndex:
+    """The zones of ``data_dir`` (``zones.load``) indexed by their first two characters."""
+    zones = zones_stage.load(data_dir)
+    lengths: dict[str, set[int]] = {}
+    for name in zones.by_name:
+        if len(name) >= 3:
+            lengths.setdefault(name[:2], set()).add(len(name))
+    return ZoneIndex(zones, {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()})
 
 
 @dataclass
@@ -178,11 +230,13 @@ class Mention:
     rule: str
     candidates: tuple[str, ...] = ()  # adcodes, for province/city/district
     district: str = ""  # for a gazetteer-known street/community: its district's adcode
+    zones: tuple = ()  # for a development zone: the zones.Zone candidates (宝鸡高新区)
     paragraph: int = 0
     sentence: int = 0
     locality: Locality | None = None
     chained: bool = False  # directly after another mention: 鼓楼区|宁海路街道
     scoping: bool = False
+    clause_only: bool = False  # a resident's home (家住…小区的居民): the scope of its clause only
 
 
 @dataclass
@@ -193,6 +247,9 @@ class Places:
     document_locality: Locality | None = None
     mentions: list[Mention] = field(default_factory=list)  # with rule ids, for provenance
     sentences: list[Sentence] = field(default_factory=list)
+    opens_up: frozenset = frozenset()  # sentences that open with a bare 社区/街道 (Places._moved_up)
+    organs: tuple = ()  # (word, level): 市委 → city (Places._organ_level)
+    returns: tuple = ()  # (offset, level): a whole word (全市) opening a clause (Places._returned)
     rules: LocalityRules = field(default_factory=lambda: lexicon().rules)  # thresholds of scope
 
     def locality_at(self, offset: int) -> Locality | None:
@@ -205,14 +262,54 @@ class Places:
         if i is None:
             return self.document_locality
         sent = self.sentences[i]
-        scoped = [m for m in self.mentions if m.scoping and m.paragraph == sent.paragraph and m.start < offset]
+        scoped = [m for m in self.mentions if m.scoping and m.paragraph == sent.paragraph and m.start < offset
+                  and not (m.level == "estate" and self._moved_up(m.sentence, i))
+                  and not (m.clause_only and self._clause_ended(m.end, offset))
+                  and not self._returned(m, offset)]
         if scoped:
             return max(scoped, key=lambda m: (m.start, LEVEL_RANK[m.level])).locality
         if self._is_lead_in(i):
-            nxt = [m for m in self.mentions if m.scoping and m.sentence == i + 1]
+            nxt = [m for m in self.mentions if m.scoping and not m.clause_only and m.sentence == i + 1]
             if nxt:
                 return min(nxt, key=lambda m: m.start).locality
-        return self.document_locality
+        return self._organ_level(sent, offset) or self.document_locality
+
+    def _organ_level(self, sent: Sentence, offset: int) -> Locality | None:
+        """市委…确定了21个市直机关: in an article about a street or community, a clause whose
+        actor is a city's (district's) organ, with no place named, speaks at that level."""
+        doc = self.document_locality
+        if doc is None or LEVEL_RANK[doc.level] < LEVEL_RANK["street"]:
+            return None  # in a district's article 市委… still speaks of the district's work
+        before = sent.text[:offset - sent.start]
+        breaks = self.rules.actor_breaks.value
+        for word, level in self.organs:
+            at = before.find(word)
+            while at >= 0:
+                if at == 0 or before[at - 1] in breaks:  # the organ as the clause's actor
+                    up = [n for n in doc.lineage() if n.level == level]
+                    if up:
+                        return up[0]
+                at = before.find(word, at + 1)
+        return None
+
+    def _clause_ended(self, start: int, offset: int) -> bool:
+        """Is there a clause break between ``start`` and ``offset`` (LOC-CLAUSE-BREAK)?"""
+        i, j = self._sentence_index(start), self._sentence_index(offset)
+        if i is None or i != j:
+            return True
+        sent = self.sentences[i]
+        return any(c in self.rules.clause_breaks.value for c in sent.text[start - sent.start:offset - sent.start])
+
+    def _returned(self, m: Mention, offset: int) -> bool:
+        """Has a clause opening with a whole word of a higher level (全市…, 我区…) come between
+        mention ``m`` and ``offset`` (LOC-WHOLE-RETURN): the text has gone back from the lower
+        place to the article's own (柳北区某社区…。全市共有党员… → the city)."""
+        return any(m.start < at < offset and LEVEL_RANK[level] < LEVEL_RANK[m.level] for at, level in self.returns)
+
+    def _moved_up(self, since: int, i: int) -> bool:
+        """Has a sentence after ``since`` up to ``i`` opened with a bare higher unit (社区还…,
+        街道…): the text has left the estate for the community or street that holds it."""
+        return any(since < k <= i for k in self.opens_up)
 
     def in_heading(self, offset: int) -> bool:
         """Is ``offset`` in a section heading (“三问于民”让老旧小区改造更贴民心), which says
@@ -266,30 +363,53 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     """
     g = gaz.load()
     lex = lexicon(settings.data_dir)
+    zi = zone_index(settings.data_dir)
     sentences = list(tagged.sentences)
     mentions: list[Mention] = []
     bounds = [_token_bounds(sent) for sent in sentences]  # read by every step below
     for si, sent in enumerate(sentences):
-        mentions += admin_mentions(sent, si, g, lex, bounds[si])
-    title_mentions = _title_mentions(tagged, g, lex)
+        found = admin_mentions(sent, si, g, lex, bounds[si], zi)
+        mentions += found + short_zone_mentions(sent, si, zi, lex, found, bounds[si])
+    title_mentions = _title_mentions(tagged, g, lex, zi)
     resolve_admin(mentions + title_mentions, g)
     districts = _document_districts(mentions + title_mentions, g)
+    if not districts[0] and not districts[1]:  # the text names no city: the paper's name may
+        title_mentions += publisher_mentions(tagged.document, g, lex)
+        resolve_admin(mentions + title_mentions, g)
+        districts = _document_districts(mentions + title_mentions, g)
+    city_zones = _generic_zones(mentions + title_mentions, g, zi, lex)
+    for si, sent in enumerate(sentences):
+        mentions += generic_zone_mentions(sent, si, city_zones, lex, [m for m in mentions if m.sentence == si],
+                                          bounds[si])
+    if not districts[0] and not districts[1]:  # no district or city named: a street unique in the country
+        districts = (unique_street_districts(sentences, g), ())
     known = KnownSubunits(g, lex, *districts)
     for si, sent in enumerate(sentences):
         found = [m for m in mentions if m.sentence == si]
         extra = district_alias_mentions(sent, si, g, lex, districts[0], found, bounds[si])
         extra += sub_mentions(sent, si, known, lex, found + extra, bounds[si])
         mentions += extra
-    mentions = [m for m in mentions if m.candidates or m.level in ("street", "community", "estate")]
+    mentions = [m for m in mentions if m.candidates or m.zones or m.level in ("street", "community", "estate")]
     mentions.sort(key=lambda m: m.start)
     _mark_chains(mentions)
+    _mark_residents(mentions, sentences, lex)
     first_para = sentences[0].paragraph if sentences else 0
-    attach_sub_units(mentions, g, _draft_document_locality(mentions, title_mentions, first_para, lex.rules))
+    wholes = whole_mentions(sentences, lex)
+    starts = {m.start for m in mentions}
+    # 我市/全县 as a clause's actor; 我市吴兴区… only says whose district it is
+    wholes = [(at, end, level, opens and end not in starts) for at, end, level, opens in wholes]
+    actors = Counter(level for _, _, level, opens in wholes if opens)
+    attach_sub_units(mentions, g, _draft_document_locality(mentions, title_mentions, first_para, lex.rules, actors),
+                     frozenset(r.id for r in lex.suffixes if r.mode == "shape"))
     mentions = [m for m in mentions if m.locality is not None]
-    doc_loc = document_locality(mentions, [m for m in title_mentions if m.locality], first_para, lex.rules)
+    doc_loc = document_locality(mentions, [m for m in title_mentions if m.locality], first_para, lex.rules, actors)
     _mark_scoping(mentions, sentences, doc_loc, lex)
     places = [PlacedSpan(m.start, m.end, m.locality, m.rule) for m in mentions]
-    return Places(places, doc_loc, mentions, sentences, lex.rules)
+    opens_up = frozenset(i for i, sent in enumerate(sentences)
+                         if sent.text.lstrip().startswith(tuple(lex.words.get("unit_back", {})) or ("\0",)))
+    organs = tuple((w, "city" if "市" in w else "district") for w in lex.words.get("level_organ", {}))
+    returns = tuple((at, level) for at, _, level, opens in wholes if opens)
+    return Places(places, doc_loc, mentions, sentences, opens_up, organs, returns, lex.rules)
 
 
 # ---- step 1: mentions -------------------------------------------------------------------
@@ -307,11 +427,12 @@ def _token_bounds(sent: Sentence) -> TokenBounds:
 
 
 def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
-                   bounds: TokenBounds | None = None) -> list[Mention]:
-    """Province, city and district names, longest first, starting on a token.
+                   bounds: TokenBounds | None = None, zones: ZoneIndex | None = None) -> list[Mention]:
+    """Province, city, district and development-zone names, longest first, starting on a token.
 
     江苏省南京市鼓楼区 → three mentions; 南京大学 and 江苏省委 → none (one token, or an
-    organisation suffix); 南京 alone only when jieba tags it ns.
+    organisation suffix); 南京 alone only when jieba tags it ns; 陕西省宝鸡高新区 → 陕西省
+    and the zone 宝鸡高新区 (longer than the city 宝鸡).
     """
     _, ends, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
@@ -320,14 +441,31 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
     end = 0
     for t in sent.tokens:  # a name starts where a token does, and not inside the last name
         i = t.start - base
-        if i < end or text[i:i + 2] not in prefixes:
+        if i < end:
             continue
-        found = _longest_admin(text, i, base, g, ends, pos, lex.rules)
+        head = text[i:i + 2]
+        zone = _longest_zone(text, i, zones) if zones is not None and head in zones.lengths else None
+        admin_head = head in prefixes
+        if not admin_head and zone is None:
+            continue
+        found = _longest_admin(text, i, base, g, ends, pos, lex.rules) if admin_head else None
+        if zone is not None and (found is None or len(zone[0]) > found[0]):
+            end = i + len(zone[0])
+            if not _org_follows(text, end, lex):
+                out.append(Mention(base + i, base + end, zone[0], "zone", lex.rules.zone.id, zones=zone[1],
+                                   paragraph=sent.paragraph, sentence=si))
+            continue
         if found is None:
             continue
         length, codes, rule = found
         end = i + length
-        if _org_follows(text, end, lex):
+        guessed = _guessed_zone(text, i, end, zones, lex) if zones is not None else None
+        if guessed is not None:  # 庐江经开区 that no list names: the zone, not the county
+            end = i + len(guessed.name)
+            out.append(Mention(base + i, base + end, guessed.name, "zone", lex.rules.zone_guess.id,
+                               zones=(guessed,), paragraph=sent.paragraph, sentence=si))
+            continue
+        if _org_follows(text, end, lex) and not _place_follows(text, end, base, g, ends, pos, lex.rules, codes):
             continue
         level = g.regions[codes[0]].level
         out.append(Mention(base + i, base + end, text[i:end], level, rule, tuple(codes),
@@ -348,6 +486,55 @@ def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int
     return None
 
 
+def short_zone_mentions(sent: Sentence, si: int, zones: ZoneIndex, lex: Lexicon, found: list[Mention],
+                        bounds: TokenBounds | None = None) -> list[Mention]:
+    """庐江工业园区: a short place name (no 县/区) + a zone's head, which no list names and the
+    administrative scan does not see (short district names count only once named in full)."""
+    heads = [h for h in lex.rules.zone_guess.value if h in sent.text]
+    if not heads:
+        return []
+    starts = (bounds or _token_bounds(sent))[0]
+    out: list[Mention] = []
+    for head in heads:
+        for m in re.finditer(re.escape(head), sent.text):
+            for k in range(max(0, m.start() - 4), m.start() - 1):  # the longest place first
+                s, e = sent.start + k, sent.start + m.end()
+                if s not in starts or _covered(s, e, found + out):
+                    continue
+                zone = zones.zones.guess(sent.text[k:m.end()])
+                if zone is not None:
+                    out.append(Mention(s, e, zone.name, "zone", lex.rules.zone_guess.id, zones=(zone,),
+                                       paragraph=sent.paragraph, sentence=si))
+                    break
+    return out
+
+
+def _guessed_zone(text: str, i: int, end: int, zones: ZoneIndex, lex: Lexicon):
+    """A place name followed by a zone's head (经开区, 工业园区) names a zone of that place
+    (``Zones.guess``), or None."""
+    rest = text[end:end + 8]
+    head = next((h for h in lex.rules.zone_guess.value if rest.startswith(h)), "")
+    return zones.zones.guess(text[i:end] + head) if head else None
+
+
+def _longest_zone(text: str, i: int, zones: ZoneIndex) -> tuple[str, tuple] | None:
+    """The longest zone name at ``text[i:]`` with its zones, or None; 浦东新区, a zone that is
+    also a district, is left to the gazetteer."""
+    for length in zones.lengths[text[i:i + 2]]:
+        found = zones.zones.by_name.get(text[i:i + length]) if i + length <= len(text) else None
+        if found:
+            found = tuple(z for z in found if not z.is_admin_district)
+            return (text[i:i + length], found) if found else None
+    return None
+
+
+def _place_follows(text: str, end: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str],
+                   rules: LocalityRules, codes) -> bool:
+    """唐山市|路北区: what looks like an organisation suffix (路) begins a place inside this one."""
+    found = _longest_admin(text, end, base, g, ends, pos, rules)
+    return found is not None and any(g.is_within(c, u) for c in found[1] for u in codes)
+
+
 def _org_follows(text: str, end: int, lex: Lexicon) -> bool:
     rest = text[end:end + 4]
     return any(rest.startswith(w) for w in lex.words.get("org_suffix", {}))
@@ -366,13 +553,13 @@ def _drop_unchained_common(mentions: list[Mention], lex: Lexicon) -> list[Mentio
     return out
 
 
-def _title_mentions(tagged: Tagged, g: gaz.Gazetteer, lex: Lexicon) -> list[Mention]:
+def _title_mentions(tagged: Tagged, g: gaz.Gazetteer, lex: Lexicon, zones: ZoneIndex | None = None) -> list[Mention]:
     """Mentions in a title that is not also a body line (for context and weight only: its
     offsets are the title's own). Tagged with the configured tokenizer, like the body."""
     title = tagged.document.title.strip()
     if not title or any(title in s.text or s.text in title for s in tagged.sentences[:3]):
         return []
-    return admin_mentions(Sentence(0, len(title), title, -1, tagged.title_tokens), -1, g, lex)
+    return admin_mentions(Sentence(0, len(title), title, -1, tagged.title_tokens), -1, g, lex, zones=zones)
 
 
 def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon, districts: tuple[str, ...],
@@ -391,6 +578,96 @@ def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexi
                 out.append(Mention(s, e, alias, "district", lex.rules.district_alias.id, (code,),
                                    paragraph=sent.paragraph, sentence=si))
     return out
+
+
+def publisher_mentions(document, g: gaz.Gazetteer, lex: Lexicon) -> list[Mention]:
+    """The city or district a local paper or issuing office is named after, as a title-like
+    mention: 广州日报 → 广州市, 中共鄞州区委组织部 → 鄞州区. A short name counts for a city
+    only (新华网 names no 新华区); national media (中国…报, 人民网) name no place.
+
+    >>> from pipeline.records import Document
+    >>> [m.text for m in publisher_mentions(Document("a", "a", "", "", "", publisher="宝鸡日报"), gaz.load(), lexicon())]
+    ['宝鸡']
+    """
+    out = []
+    for source in (document.publisher, document.issuer):
+        name = source.strip()
+        for lead in lex.words.get("publisher_lead", {}):  # 中共
+            if name.startswith(lead):
+                name = name[len(lead):]
+        for length in range(min(g.max_name, len(name) - 1), 1, -1):
+            piece = name[:length]
+            codes = [c for c in g.by_name.get(piece, []) if g.regions[c].level in ("city", "district")] + [
+                c for c in g.by_alias.get(piece, []) if g.regions[c].level == "city"]  # 新华网 is no 新华区
+            if codes:
+                out.append(Mention(0, length, piece, g.regions[codes[0]].level, lex.rules.publisher.id,
+                                   tuple(dict.fromkeys(codes)), paragraph=-1, sentence=-1))
+                break
+    return out
+
+
+def _generic_zones(mentions: list[Mention], g: gaz.Gazetteer, zones: ZoneIndex, lex: Lexicon) -> dict[str, tuple]:
+    """{generic form: (zone,)} for the one city a document names (cities of its districts and
+    zones included): 宝鸡's 高新区. Nothing when it names none or several."""
+    cities = set()
+    for m in mentions:
+        if len(m.candidates) == 1:
+            city = next((r.adcode for r in g.lineage(m.candidates[0]) if r.level == "city"), "")
+            if city:
+                cities.add(city)
+        elif len(m.zones) == 1:
+            cities.add(m.zones[0].city_adcode)
+    if len(cities) != 1:
+        return {}
+    city = cities.pop()
+    out = {}
+    for form in lex.rules.zone_generic.value:
+        found = zones.zones.in_city(city, form)
+        if len(found) == 1:
+            out[form] = found
+    return out
+
+
+def generic_zone_mentions(sent: Sentence, si: int, city_zones: dict[str, tuple], lex: Lexicon,
+                          found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
+    """高新区 written bare in an article about its city, on a token, not after a determiner (各高新区)."""
+    if not city_zones:
+        return []
+    starts = (bounds or _token_bounds(sent))[0]
+    out: list[Mention] = []
+    for form in sorted(city_zones, key=len, reverse=True):
+        if form not in sent.text:
+            continue
+        for m in re.finditer(re.escape(form), sent.text):
+            s, e = sent.start + m.start(), sent.start + m.end()
+            if s not in starts or _covered(s, e, found + out) or not _bare_form_start(sent.text, m.start(), lex):
+                continue
+            out.append(Mention(s, e, form, "zone", lex.rules.zone_generic.id, zones=city_zones[form],
+                               paragraph=sent.paragraph, sentence=si))
+    return out
+
+
+def _bare_form_start(text: str, at: int, lex: Lexicon) -> bool:
+    """A bare generic form names the zone at a clause start or after 在/于; not after a
+    determiner (各高新区) nor inside a longer name (西安高新区 is a zone of its own)."""
+    return at == 0 or not CJK.fullmatch(text[at - 1]) or _clause_start(text, at, None, lex)
+
+
+def unique_street_districts(sentences: list[Sentence], g: gaz.Gazetteer) -> tuple[str, ...]:
+    """Districts of streets (…街道) written in a document naming no city or district, where the
+    whole country lists the street under one district only: 潍州路街道 → 奎文区."""
+    index = g.streets_by_name()
+    out = []
+    for sent in sentences:
+        at = sent.text.find("街道")
+        while at >= 0:
+            for begin in range(max(0, at - 6), at - 1):
+                codes = index.get(sent.text[begin:at + 2], ())
+                if len(codes) == 1:
+                    out.append(codes[0])
+                    break
+            at = sent.text.find("街道", at + 2)
+    return tuple(dict.fromkeys(out))
 
 
 def _covered(s: int, e: int, mentions: list[Mention]) -> bool:
@@ -490,7 +767,7 @@ def _pattern_subs(sent: Sentence, si: int, lex: Lexicon, found: list[Mention],
             if prefix_start is None:
                 continue
             prefix = text[prefix_start:m.start()]
-            if _generic_prefix(prefix, lex):
+            if _generic_prefix(prefix, lex) or rule.mode == "shape" and _generic_shape(prefix, lex):
                 continue
             out.append(Mention(base + prefix_start, e_abs, prefix + rule.suffix, rule.level, rule.id,
                                paragraph=sent.paragraph, sentence=si))
@@ -512,7 +789,7 @@ def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention
         if _prefix_ok(text[begin:at], base + begin, base + at, starts, pos, rules.name_pos.value) \
                 and LEVEL_RANK.get(prev.level, 9) < LEVEL_RANK[rule.level]:
             return begin
-    if rule.mode != "lone":
+    if rule.mode == "chained":
         return None
     toks = [t for t in sent.tokens if t.end <= base + at]
     begin = at
@@ -526,6 +803,12 @@ def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention
     if not _clause_start(text, begin, sent, lex):
         return None
     proper = any(p.startswith(rules.proper_pos.value) for st, p in pos.items() if base + begin <= st < base + at)
+    if rule.mode == "shape":  # no proper noun needed, but a short name: 经典名门|小区, not a clause
+        proper = at - begin <= rules.shape_max_chars.value
+    elif not proper and rule.level == "community" and at - begin <= rules.shape_max_chars.value:
+        # 菱溪社区山水人家小区: a community named before one of its estates is a place though
+        # jieba tags its name a common noun (LS-COMMUNITY with an estate after it)
+        proper = lex.estate_next.match(text, at + len(rule.suffix)) is not None
     if not proper or not _prefix_ok(text[begin:at], base + begin, base + at, starts, pos, rules.name_pos.value):
         return None
     return begin
@@ -545,9 +828,18 @@ def _generic_prefix(prefix: str, lex: Lexicon) -> bool:
     return any(prefix.startswith(w) for w in lex.words.get("prefix_start", {}))
 
 
+def _generic_shape(prefix: str, lex: Lexicon) -> bool:
+    """辖区老旧小区, 城市住宅小区: a shape name made of a generic word at either end is a kind of
+    estate, not one estate."""
+    generic = lex.words.get("prefix", {})
+    return any(prefix.startswith(w) or prefix.endswith(w) for w in generic)
+
+
 def _clause_start(text: str, at: int, sent: Sentence, lex: Lexicon) -> bool:
-    """At the sentence start, after a clause break, or after 在/于."""
-    if at == 0 or text[at - 1] in lex.rules.clause_breaks.value:
+    """At the sentence start, after a clause break, or after 在/于; spaces before do not
+    count (a paragraph break written as spaces inside one line: …说。  安吉县推出…)."""
+    head = text[:at].rstrip()
+    if not head or head[-1] in lex.rules.clause_breaks.value:
         return True
     return any(text[:at].endswith(w) for w in lex.words.get("locative", {}))
 
@@ -584,9 +876,25 @@ def resolve_admin(mentions: list[Mention], g: gaz.Gazetteer) -> None:
         if len(m.candidates) == 1:
             for r in g.lineage(m.candidates[0])[:-1] + [g.regions[m.candidates[0]]]:
                 context[r.adcode] += 1
+        if len(m.zones) == 1:  # a zone names its host city
+            for r in g.lineage(m.zones[0].city_adcode):
+                context[r.adcode] += 1
     for m in mentions:
         if len(m.candidates) > 1:
             m.candidates = _by_context(m.candidates, context, g)
+        if len(m.zones) > 1:
+            m.zones = _zones_by_context(m.zones, context)
+
+
+def _zones_by_context(zones: tuple, context: Counter) -> tuple:
+    """临港经开区 in a document naming 临沂市: the zone of the city (else province) named most."""
+    for key in (lambda z: z.city_adcode, lambda z: z.city_adcode[:2] + "0000"):
+        scores = {z: context[key(z)] for z in zones}
+        best = max(scores.values())
+        winners = tuple(z for z, v in scores.items() if v == best)
+        if best > 0 and len(winners) == 1:
+            return winners
+    return zones
 
 
 def _narrow_chain(chain: list[Mention], g: gaz.Gazetteer) -> None:
@@ -618,29 +926,58 @@ def _document_districts(mentions: list[Mention], g: gaz.Gazetteer) -> tuple[tupl
     cities named (南京仙林街道 names no district; the gazetteer finds 仙林街道 in 栖霞区)."""
     resolved = [m.candidates[0] for m in mentions if len(m.candidates) == 1]
     named = [c for c in resolved if g.regions[c].level == "district"]
+    named += [m.zones[0].district_adcode for m in mentions if len(m.zones) == 1 and m.zones[0].district_adcode]
     cities = {c for c in resolved if g.regions[c].level == "city"}
+    cities |= {m.zones[0].city_adcode for m in mentions if len(m.zones) == 1 and m.zones[0].city_adcode in g.regions}
     cities |= {g.regions[c].parent for c in named if g.regions[g.regions[c].parent].level == "city"}
     others = [c for city in cities for c in g.districts_of.get(city, ())]
     return tuple(sorted(set(named))), tuple(sorted(set(others) - set(named)))
 
 
-def attach_sub_units(mentions: list[Mention], g: gaz.Gazetteer, draft: Locality | None) -> None:
+def attach_sub_units(mentions: list[Mention], g: gaz.Gazetteer, draft: Locality | None,
+                     shape_rules: frozenset[str] = frozenset()) -> None:
     """Give every mention its Locality: admin by adcode; a sub-unit under the place before it
     in its chain, else under its listed district, else under the district in effect.
 
     东胜街道 alone in a 鄞州区 article → 浙江省/宁波市/鄞州区/东胜街道 (approximate coordinates).
     """
     last_district: dict[int, Locality] = {}  # paragraph → latest district named in it
+    last_unit: dict[int, Locality] = {}  # paragraph → latest street or community named in it
     prev: Mention | None = None
     for m in mentions:
-        if m.candidates:
+        if m.zones:
+            m.locality = zones_stage.locality_of(m.zones[0]) if len(m.zones) == 1 else None
+            if m.locality is not None:
+                last_district[m.paragraph] = m.locality
+        elif m.candidates:
             m.locality = g.locality(m.candidates[0]) if len(m.candidates) == 1 else None
             if m.locality is not None and m.level == "district":
                 last_district[m.paragraph] = m.locality
         else:
             parent = _sub_parent(m, prev, g, draft, last_district.get(m.paragraph))
+            if parent is None and m.level == "estate" and not m.chained and m.rule in shape_rules:
+                parent = last_unit.get(m.paragraph) or _unit_of(draft) or last_district.get(m.paragraph) \
+                    or _district_of(draft)
             m.locality = _sub_locality(m, parent) if parent is not None else None
+            if m.locality is not None and m.level in ("street", "community"):
+                last_unit[m.paragraph] = m.locality
         prev = m
+    _one_place_per_name(mentions)
+
+
+def _one_place_per_name(mentions: list[Mention]) -> None:
+    """A street, community or estate named in full once (红岸街道奋斗社区) is the same place
+    when named alone later (奋斗社区): every mention of the name in that district takes the
+    fullest path, so the article's weight is not split between two paths of one place."""
+    fullest: dict[tuple, Locality] = {}
+    for m in mentions:
+        if m.locality is not None and m.level in ("street", "community", "estate"):
+            key = (m.text, _district_of(m.locality))
+            if key not in fullest or len(m.locality.chain()) > len(fullest[key].chain()):
+                fullest[key] = m.locality
+    for m in mentions:
+        if m.locality is not None and m.level in ("street", "community", "estate"):
+            m.locality = fullest[(m.text, _district_of(m.locality))]
 
 
 def _sub_parent(m: Mention, prev: Mention | None, g: gaz.Gazetteer, draft: Locality | None,
@@ -656,6 +993,9 @@ def _sub_parent(m: Mention, prev: Mention | None, g: gaz.Gazetteer, draft: Local
         return None  # an estate counts only inside a chain (城兴社区风格城事小区)
     district = g.locality(m.district) if m.district else None
     doc_district = _district_of(draft)
+    if district is not None and doc_district is not None and doc_district.level == "zone" \
+            and doc_district.parent in district.lineage() and para_district in (None, doc_district):
+        district = doc_district  # a listed community in an article about a zone of its city: in the zone
     if district is None:
         district = para_district or doc_district
     if m.level == "community" and draft is not None and draft.level == "street" \
@@ -668,14 +1008,23 @@ def _district_below(city: Locality, m: Mention, g: gaz.Gazetteer, draft: Localit
     if m.district and g.is_within(m.district, city.adcode):
         return g.locality(m.district)
     doc_district = _district_of(draft)
-    if doc_district is not None and g.is_within(doc_district.adcode, city.adcode):
+    if doc_district is not None and city in doc_district.lineage():
         return doc_district
     return None
 
 
-def _district_of(loc: Locality | None) -> Locality | None:
+def _unit_of(loc: Locality | None) -> Locality | None:
+    """The street or community a locality is or lies in: where an estate named alone hangs."""
     for node in (loc.lineage() if loc else [])[::-1]:
-        if node.level == "district":
+        if node.level in ("street", "community"):
+            return node
+    return None
+
+
+def _district_of(loc: Locality | None) -> Locality | None:
+    """The district (or development zone, which stands in its place) on a locality's path."""
+    for node in (loc.lineage() if loc else [])[::-1]:
+        if node.level in ("district", "zone"):
             return node
     return None
 
@@ -698,7 +1047,7 @@ def _weights(mentions: list[Mention], title: list[Mention], first_para: int, rul
     body's first paragraph when the title is part of the body) and lead count extra."""
     weights: Counter = Counter()
     for m in mentions + title:
-        if m.locality is None:
+        if m.locality is None or m.clause_only:  # a resident's home is named in passing
             continue
         w = (1 + (rules.title_weight.value if m.sentence < 0 else 0)
              + (rules.lead_weight.value if m.paragraph == first_para else 0))
@@ -708,12 +1057,17 @@ def _weights(mentions: list[Mention], title: list[Mention], first_para: int, rul
 
 
 def document_locality(mentions: list[Mention], title: list[Mention], first_para: int,
-                      rules: LocalityRules) -> Locality | None:
-    """The deepest place that holds at least half its parent's weight, from the top down.
+                      rules: LocalityRules, wholes: Counter | None = None) -> Locality | None:
+    """The deepest place that holds at least half its parent's weight, from the top down;
+    ``wholes`` counts, by level, the article's own city or district spoken of as a whole
+    as a clause's actor (…,我市建立…; 全县划分…), which weigh for the place of that level
+    (LOC-WHOLE-WEIGHT).
 
     仙林街道 in an article about 仙林街道 (20 of 栖霞区's 22 mentions); 鄞州区 in one that
-    names five of its streets once each.
+    names five of its streets once each; 湖州市, not 吴兴区, in a report that names 吴兴区
+    twice in one example and opens its other clauses with 我市/全市.
     """
+    wholes = wholes or Counter()
     weights = _weights(mentions, title, first_para, rules)
     roots = [loc for loc in weights if loc.parent is None and loc.level == "province"]
     if not roots:
@@ -726,24 +1080,46 @@ def document_locality(mentions: list[Mention], title: list[Mention], first_para:
         if not children:
             return node
         best = max(children, key=lambda loc: weights[loc])
-        if (weights[best] < rules.dominance.value * weights[node]
+        own = weights[node] + rules.whole_weight.value * wholes[WHOLE_LEVEL.get(node.level, node.level)]
+        if (weights[best] < rules.dominance.value * own
                 or sum(weights[c] == weights[best] for c in children) > 1):
             return node
         node = best
 
 
+WHOLE_LEVEL = {"zone": "district"}  # 全区 in a development zone's article is the zone
+
+
+def whole_mentions(sentences: list[Sentence], lex: Lexicon) -> list[tuple[int, int, str, bool]]:
+    """(start, end, level, opens a clause) of each whole word of the body (whole_city, whole_district
+    in locality_stoplist.tsv): 近年来,我市… → (…, …, "city", True); 召开全市…会议 → (…, …, "city", False)."""
+    breaks = lex.rules.whole_returns.value
+    out = []
+    for kind, level in (("whole_city", "city"), ("whole_district", "district")):
+        for word in lex.words.get(kind, {}):
+            for sent in sentences:
+                at = sent.text.find(word)
+                while at >= 0:
+                    head = sent.text[:at].rstrip()
+                    out.append((sent.start + at, sent.start + at + len(word), level, not head or head[-1] in breaks))
+                    at = sent.text.find(word, at + len(word))
+    return sorted(out)
+
+
 def _draft_document_locality(mentions: list[Mention], title: list[Mention], first_para: int,
-                             rules: LocalityRules) -> Locality | None:
+                             rules: LocalityRules, wholes: Counter | None = None) -> Locality | None:
     """Before sub-units get parents: the document locality from admin names and listed streets."""
     draft = []
     g = gaz.load()
     for m in mentions:
-        if m.candidates and len(m.candidates) == 1:
+        if len(m.zones) == 1:
+            draft.append(replace(m, locality=zones_stage.locality_of(m.zones[0])))
+        elif m.candidates and len(m.candidates) == 1:
             draft.append(replace(m, locality=g.locality(m.candidates[0])))
         elif m.rule == rules.known_sub.id and m.level == "street":
             draft.append(replace(m, locality=_sub_locality(m, g.locality(m.district))))
     titles = [replace(m, locality=g.locality(m.candidates[0])) for m in title if len(m.candidates) == 1]
-    return document_locality(draft, titles, first_para, rules)
+    return document_locality(draft, titles, first_para, rules, wholes)
 
 
 def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: Locality | None,
@@ -751,13 +1127,21 @@ def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: L
     """A chain sets the scope when it starts a clause (or follows 在/于) and lies in the
     document's city; 在深圳举行的… in a Nanjing street's article is a venue, not a scope."""
     scoped_in: dict[int, list[Mention]] = {}  # sentence → its scoping mentions so far
-    for chain in _chains(mentions):
+    chains = _chains(mentions)
+    listed = _listed_chains(chains, sentences, lex)
+    for k, chain in enumerate(chains):
+        if k in listed:
+            continue  # 在禅城区、南海区打造…: a list of places, the place that holds them stays
         head = chain[0]
         sent = sentences[head.sentence]
-        if not _clause_start(sent.text, head.start - sent.start, sent, lex):
-            continue
         last = chain[-1]
         if _foreign(last.locality, doc_loc):
+            continue
+        if head.clause_only:  # 家住翠竹小区的72岁居民…: the resident's facts, in this clause only
+            for m in chain:
+                m.scoping = True
+            continue
+        if not _clause_start(sent.text, head.start - sent.start, sent, lex):
             continue
         earlier = scoped_in.get(head.sentence, [])
         before = sent.text[:head.start - sent.start]
@@ -765,13 +1149,46 @@ def _mark_scoping(mentions: list[Mention], sentences: list[Sentence], doc_loc: L
                 last.locality in m.locality.lineage() for m in earlier if m.locality):
             continue  # 碑林区位于西安城市中心: 西安 holds 碑林区, which stays the scope
         last.scoping = True
+        if last.level == "estate" and len(chain) > 1:
+            chain[-2].scoping = True  # 黄家社区中基宿舍小区…: after the sentence, the community holds
         scoped_in.setdefault(head.sentence, []).append(last)
 
 
+def _mark_residents(mentions: list[Mention], sentences: list[Sentence], lex: Lexicon) -> None:
+    """A chain right after a verb of residence (resident in locality_stoplist.tsv: 家住, 住在)
+    is a resident's home: named in passing, it weighs nothing for the article's place and
+    holds for its own clause only."""
+    words = tuple(lex.words.get("resident", {}))
+    if not words:
+        return
+    for chain in _chains(mentions):
+        sent = sentences[chain[0].sentence]
+        if sent.text[:chain[0].start - sent.start].endswith(words):
+            for m in chain:
+                m.clause_only = True
+
+
+def _listed_chains(chains: list[list[Mention]], sentences: list[Sentence], lex: Lexicon) -> set[int]:
+    """Indexes of chains that are items of a list of places of one level (禅城区、南海区;
+    甲街道和乙街道): what follows concerns them all, so none of them sets the scope."""
+    joins = lex.words.get("list_join", {})
+    out: set[int] = set()
+    for k in range(len(chains) - 1):
+        a, b = chains[k][-1], chains[k + 1][0]
+        if a.sentence != b.sentence or a.level != b.level or len(chains[k + 1]) > 1:
+            continue
+        sent = sentences[a.sentence]
+        if sent.text[a.end - sent.start:b.start - sent.start] in joins:
+            out |= {k, k + 1}
+    return out
+
+
 def _foreign(loc: Locality | None, doc_loc: Locality | None) -> bool:
+    """A place outside the document's city (a visit, a comparison, a meeting elsewhere) is
+    named in passing; in a city's article too (深圳 in an article about 佛山)."""
     if loc is None:
         return True
-    if doc_loc is None or LEVEL_RANK[doc_loc.level] <= LEVEL_RANK["city"]:
+    if doc_loc is None or LEVEL_RANK[doc_loc.level] < LEVEL_RANK["city"]:
         return False
     lineage = doc_loc.lineage()
     if loc in lineage:

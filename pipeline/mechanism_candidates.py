@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .mechanism_rules import Headed, MechanismRules, NameSuffixes, PlusFormula, Unquoted
-from .mechanism_text import CJK, inside_quote
+from .mechanism_rules import CountedList, Headed, MechanismRules, NameSuffixes, PlusFormula, Unquoted
+from .mechanism_text import CJK, clause_start, count_in, inside_quote
 from .records import Sentence, Token
 from .tagging import jieba_word_tags
 
@@ -36,9 +36,12 @@ def find_candidates(ntext: str, sentences: list[Sentence], rules: MechanismRules
     """Every candidate of every sentence, with its sentence, in text order."""
     out = []
     for sent in sentences:
-        cands = (quoted_candidates(ntext, rules.name_suffixes, sent.start, sent.end)
+        word_ends = {t.end for t in sent.tokens}
+        cands = (quoted_candidates(ntext, rules.name_suffixes, sent.start, sent.end, word_ends)
                  + unquoted_candidates(ntext, rules.unquoted, sent.start, sent.end))
         cands += headed_candidates(ntext, sent, rules.headed) + plus_candidates(ntext, sent, rules.plus_formula)
+        counted = [c for c in cands if c.rule == rules.counted_list.counted_by]
+        cands += list_candidates(ntext, sent, counted, rules.counted_list)
         out += [(c, sent) for c in cands]
     return sorted(out, key=lambda cs: cs[0].start)
 
@@ -55,8 +58,10 @@ def general_words() -> Mapping[str, str]:
 
 # ---------------------------------------------------------------- quoted
 
-def quoted_candidates(text: str, suffixes: NameSuffixes, start: int = 0, end: int | None = None) -> list[Candidate]:
-    """Quoted phrases with any attached head.
+def quoted_candidates(text: str, suffixes: NameSuffixes, start: int = 0, end: int | None = None,
+                      word_ends: set[int] | None = None) -> list[Candidate]:
+    """Quoted phrases with any attached head; with ``word_ends`` (where the text's words
+    end), a head must end a word: ``“馨纯”志愿服务队伍`` attaches nothing (队 is inside 队伍).
 
     >>> from pipeline.mechanism_rules import load_rules
     >>> from pipeline.settings import DATA_DIR
@@ -69,6 +74,8 @@ def quoted_candidates(text: str, suffixes: NameSuffixes, start: int = 0, end: in
         if len(core) < 2:
             continue
         suffix = _suffix_after(text, m.end(), suffixes)
+        if suffix and word_ends is not None and m.end() + len(suffix) not in word_ends:
+            suffix = ""
         out.append(Candidate(m.start(1), m.end() + len(suffix) if suffix else m.end(1), core + suffix,
                              m.start(1), m.end(1), True, suffix, "MQ-QUOTED" + ("+SUFFIX" if suffix else "")))
     return out
@@ -207,6 +214,42 @@ def _specific(mods: list[Token], need: str, cfg: Headed) -> bool:
         return True
     general = general_words()
     return any(t.pos in cfg.named_pos or (general and t.text not in general) for t in rest)
+
+
+# ---------------------------------------------------------------- the items of a counted set
+
+def list_candidates(ntext: str, sent: Sentence, counted: list[Candidate], cfg: CountedList) -> list[Candidate]:
+    """The items of a 、-list right before a counted set whose count they meet:
+    ``开设甲乙书屋、丙丁讲堂、微型消防站三大服务项目`` → 甲乙书屋, 丙丁讲堂 (a standard
+    facility such as 微型消防站 is no programme of its own). The first item starts after
+    the clause's verb: whole tokens walked back from the first 、, no verb among them.
+    """
+    out = []
+    tokens = [t for t in sent.tokens if t.text.strip()]
+    for c in counted:
+        start = max(sent.start, clause_start(ntext, c.start))
+        segment = ntext[start:c.start]
+        items = segment.split("、")
+        if len(items) < 2 or len(items) != count_in(c.name):
+            continue
+        first_end = start + len(items[0])
+        first_start = first_end
+        for t in reversed([t for t in tokens if start <= t.start and t.end <= first_end]):
+            if t.end != first_start or t.pos.startswith(("v", "p", "d", "c", "u")) and t.pos != "vn":
+                break
+            first_start = t.start
+        pos = first_start
+        for i, item in enumerate(items):
+            s = pos if i == 0 else ntext.index(item, pos)
+            e = first_end if i == 0 else s + len(item)
+            name = ntext[s:e]
+            pos = e
+            if not 2 <= len(name) <= cfg.max_item_chars or not re.fullmatch(f"[{CJK}]+", name):
+                continue
+            if name in cfg.generic_facilities or not name.endswith(cfg.venue_ends):
+                continue  # a standard facility, or a field of work (矛盾调解, 就业帮扶)
+            out.append(Candidate(s, e, name, s, e, False, "", cfg.id))
+    return out
 
 
 # ---------------------------------------------------------------- formulas of words

@@ -27,6 +27,9 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
     ('村级重大事项由党支部提议、村两委商议', 14, 'MD-CUE')
     """
     cfg = rules.definition
+    spelled = _spelled_by_quotes(text, c, rules)
+    if spelled[1] is not None:
+        return spelled
     close = c.end + (1 if not c.suffix and c.quoted else 0)
     limit = sent.end
     # 1. an explicit cue shortly after the name: …工作机制,即…; “四项机制”就是…
@@ -84,4 +87,31 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
         if any(text.startswith(w, s) for w in nxt.starters):
             e = clause_end(text, s, "。\n")
             return text[s:e], s, nxt.id
+    return "", None, ""
+
+
+QUOTE_RUN = re.compile(r"(?:“[^“”\n]{1,20}”[、]?)+$")
+
+
+def _spelled_by_quotes(text: str, c: Candidate, rules: MechanismRules) -> tuple[str, int | None, str]:
+    """A counted structure spelled by quotes right before it: the chain it is attached to
+    (“区委—街道党工委—社区党委”三级组织架构 → the chain) or a run of as many quotes as it
+    counts (“甲”“乙”“丙”三大举措 → “甲”“乙”“丙”).
+
+    >>> from pipeline.mechanism_candidates import quoted_candidates
+    >>> from pipeline.mechanism_rules import load_rules
+    >>> from pipeline.settings import DATA_DIR
+    >>> rules = load_rules(DATA_DIR)
+    >>> text = "构建“区委—街道党工委—社区党委”三级组织架构。"
+    >>> _spelled_by_quotes(text, quoted_candidates(text, rules.name_suffixes)[0], rules)
+    ('区委—街道党工委—社区党委', 3, 'MD-CHAIN')
+    """
+    cfg = rules.definition
+    core = text[c.core_start:c.core_end]
+    if c.quoted and c.suffix and count_in(c.suffix) and core.count("—") + 1 == count_in(c.suffix):
+        return core, c.core_start, cfg.chain.id
+    if not c.quoted and count_in(c.name) >= 2:
+        run = QUOTE_RUN.search(text, max(0, c.start - 80), c.start)
+        if run and run.group(0).count("“") == count_in(c.name):
+            return run.group(0), run.start(), cfg.quote_run.id
     return "", None, ""

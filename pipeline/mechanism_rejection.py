@@ -54,6 +54,8 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
     if core in rules.stoplist:
         return rules.stoplist[core]
     if not c.quoted:
+        if c.rule == rules.plus_formula.id and any(p.endswith(rules.byline.words) for p in core.split("+")):
+            return rules.byline.id
         return ""
     kinds = rules.kinds
     for pair in rules.quote_pairs:
@@ -67,12 +69,20 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
     if why:
         return why
     long = rules.long_quote
-    if any(ch in core for ch in long.bad_chars) or (len(core) > long.max_chars and "、" not in core):
+    chain = any(k.id == "MK-CHAIN" and k.regex.search(core) for k in kinds if k.regex is not None)
+    if any(ch in core for ch in long.bad_chars) or (len(core) > long.max_chars and "、" not in core and not chain):
         return long.id
     if c.suffix:
         return ""  # a head noun makes the quoted part a name modifier: “盯得紧”督导考核队
+    why = _state_not_practice(core, tokens, c, rules, user)
+    if why:
+        return why
     quote_close = c.core_end + 1
-    right = text[_chain_end(text, quote_close):][:12]
+    run_end = _chain_end(text, quote_close)
+    right = text[run_end:][:12]
+    why = _context_not_practice(core, text, c, run_end, tokens, rules)
+    if why:
+        return why
     exempt = any(core.endswith(h) for h in rules.right_cue_exempt_heads.heads)
     near = re.split(r"[，,。；;、！!？?\n]", right.removeprefix("的"))[0][:rules.right_cues.window]
     if not exempt and any(w in near or right.startswith(w) for w in rules.right_cues.words):
@@ -84,7 +94,7 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
         return rules.left_cues.id
     frame = rules.metaphor_frame
     if (frame.regex.search(left) and frame.followed_by.match(right) and not has_head(core, kinds)
-            and "、" not in core and not any(v in left for v in frame.build_verbs)):
+            and not numbered(core, kinds) and "、" not in core and not any(v in left for v in frame.build_verbs)):
         return frame.id
     inside = _tokens_in(tokens, c.core_start, c.core_end)
     if len(inside) == 1 and rules.process_noun.regex.match(core):
@@ -133,6 +143,106 @@ def _quotation(core: str, text: str, c: Candidate, tokens: list[Token], rules: M
     if before.count("《") > before.count("》") and "的" in core:
         return rules.title.id
     return ""
+
+
+def _state_not_practice(core: str, tokens: list[Token], c: Candidate, rules: MechanismRules,
+                        user: Mapping[str, str]) -> str:
+    """The id of the rule that reads a quote, by its own words, as a state, a motto, a
+    complaint or a figure of speech rather than a named practice, or ''.
+
+    >>> from pipeline.mechanism_candidates import quoted_candidates
+    >>> from pipeline.mechanism_rules import load_rules
+    >>> from pipeline.settings import DATA_DIR
+    >>> rules = load_rules(DATA_DIR)
+    >>> def why(text):
+    ...     return _state_not_practice(quoted_candidates(text, rules.name_suffixes)[0].name, [],
+    ...                                quoted_candidates(text, rules.name_suffixes)[0], rules, {})
+    >>> why("做到“人人有事做、家家有人帮”"), why("推动“居民变股民、村庄变社区”"), why("针对“三多一少”")
+    ('MQ-MOTTO', 'MQ-CHANGE', 'MQ-COUNT-STATE')
+    >>> why("实现“90%”"), why("发挥“青春力量”"), why("打造“特色品牌”"), why("推行“三找一定”")
+    ('MQ-FIGURE', 'MQ-ABSTRACT', 'MQ-GENERIC', '')
+    """
+    kinds = rules.kinds
+    if rules.figure.regex.match(core):
+        return rules.figure.id
+    if rules.state_count.regex.match(core):
+        return rules.state_count.id
+    if any(w in core for w in rules.complaint.words):
+        return rules.complaint.id
+    items = [i for i in re.split(r"[、,，\s]+", core) if i]
+    if len(items) >= 2 and all(rules.motto.regex.match(i) for i in items):
+        return rules.motto.id
+    if len(items) >= 2 and all(rules.change_pair.regex.match(i) for i in items):
+        return rules.change_pair.id
+    if _existential(_items(_tokens_in(tokens, c.core_start, c.core_end)), rules.existential.words):
+        return rules.existential.id
+    if has_head(core, kinds) or numbered(core, kinds):
+        return ""
+    gk = rules.generic_kind
+    if any(core.startswith(q) and core[len(q):] in gk.categories for q in gk.qualities):
+        return gk.id
+    ab = rules.abstract_head
+    if any(core.endswith(h) and len(core) > len(h) for h in ab.heads):
+        return ab.id
+    inside = _tokens_in(tokens, c.core_start, c.core_end)
+    if (len(inside) == 2 and inside[0].text in rules.size_metaphor.prefixes and inside[1].text not in user
+            and inside[1].text in general_words() and inside[1].pos.startswith("n")):
+        return rules.size_metaphor.id
+    return ""
+
+
+def _context_not_practice(core: str, text: str, c: Candidate, run_end: int, tokens: list[Token],
+                          rules: MechanismRules) -> str:
+    """The id of the rule that reads a quote, by the words around it, as a problem, a date,
+    a need or a figure of speech, or ''. ``run_end``: where the run of adjacent quotes ends.
+
+    >>> from pipeline.mechanism_candidates import quoted_candidates
+    >>> from pipeline.mechanism_rules import load_rules
+    >>> from pipeline.settings import DATA_DIR
+    >>> rules = load_rules(DATA_DIR)
+    >>> def why(text):
+    ...     c = quoted_candidates(text, rules.name_suffixes)[0]
+    ...     return _context_not_practice(c.name, text, c, _chain_end(text, c.core_end + 1), [], rules)
+    >>> why("在“七一”前夕,"), why("解决“看门难”问题"), why("居民关心的“身边事”正在落地"), why("擦亮“滨江红”。")
+    ('MQ-DATE', 'MQ-PROBLEM-NOUN', 'MQ-CONCERN', 'MQ-LEFT-CLOSE')
+    """
+    kinds = rules.kinds
+    right = text[run_end:run_end + 12]
+    if any(right.startswith(w) for w in rules.date_after.words if len(w) <= rules.date_after.window):
+        return rules.date_after.id
+    if has_head(core, kinds):
+        return ""
+    if _problem_after(text, run_end, tokens, rules.problem_after):
+        return rules.problem_after.id
+    start = clause_start(text, c.core_start - 1)
+    left = text[start:c.core_start - 1]
+    if rules.concern.regex.search(left):
+        return rules.concern.id
+    lc = rules.left_closing
+    if any(w in left[-lc.window:] for w in lc.words) and re.match(r"(?:\s|[,，。;；!！?？、)）]|$)", right):
+        return lc.id
+    return ""
+
+
+def _problem_after(text: str, pos: int, tokens: list[Token], rule) -> bool:
+    """Does a problem noun follow ``pos``, after an optional 等 and a few nominal words?
+    ``“X”等老旧小区顽疾`` yes; ``“X”破解物业难题`` (a verb between) no."""
+    rest = text[pos:pos + rule.max_gap + 8]
+    skip = len(rest) - len(rest.lstrip("等"))
+    for noun in rule.nouns:
+        i = rest.find(noun, skip)
+        if i < 0 or i - skip > rule.max_gap:
+            continue
+        between = _tokens_in(tokens, pos + skip, pos + i)
+        covered = sum(len(t.text) for t in between)
+        if covered == i - skip and all(t.pos.startswith(rule.gap_pos) or t.text == "的" for t in between):
+            return True
+    return False
+
+
+def _existential(items: list[list[Token]], words: tuple[str, ...]) -> bool:
+    """Is every clause X有Y, 有 a word of its own after its first word: 户户 有人 联, 奉献者 有 荣光?"""
+    return bool(items) and all(any(t.text in words for t in item[1:-1]) for item in items)
 
 
 def _tokens_in(tokens: list[Token], start: int, end: int) -> list[Token]:

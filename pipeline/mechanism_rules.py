@@ -221,6 +221,46 @@ class ProblemStatement:
     inner: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ProblemAfter:
+    """Quotes followed by a problem noun: “X”“Y”等老旧小区顽疾; between them 等 and at most
+    ``max_gap`` characters of words whose tag starts with one of ``gap_pos``."""
+    id: str
+    nouns: tuple[str, ...]
+    max_gap: int
+    gap_pos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListRule:
+    id: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrefixRule:
+    id: str
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GenericKind:
+    """A generic quality + a generic category word: “特色品牌”."""
+    id: str
+    qualities: tuple[str, ...]
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountedList:
+    """The items of a 、-list before a counted set of programmes it spells."""
+    id: str
+    counted_by: str  # the id of the Unquoted shape that finds the counted set: MU-COUNTED
+    max_item_chars: int
+    venue_ends: tuple[str, ...]  # an item names a programme when it ends in a place or body
+    generic_facilities: tuple[str, ...]
+
+
 # ---------------------------------------------------------------- describing them
 
 @dataclass(frozen=True)
@@ -272,6 +312,8 @@ class Definition:
     after: Starters
     lead_verbs: tuple[str, ...]
     next_sentence: Starters
+    chain: Rule
+    quote_run: Rule
 
 
 @dataclass(frozen=True)
@@ -343,5 +385,21 @@ class MechanismRules:
     sentence_quote: SentenceQuote
     problem_statement: ProblemStatement
     title: Rule
+    motto: RegexRule
+    change_pair: RegexRule
+    state_count: RegexRule
+    complaint: ListRule
+    problem_after: ProblemAfter
+    date_after: WordsRule
+    figure: RegexRule
+    abstract_head: HeadsRule
+    size_metaphor: PrefixRule
+    left_closing: WordsRule
+    concern: RegexRule
+    generic_kind: GenericKind
+    byline: ListRule
+    same_practice_heads: HeadsRule
+    existential: ListRule
+    counted_list: CountedList
     # quoted phrase → the id of its row in mechanism_stoplist.tsv: 神经末梢 → MS-001
     stoplist: Mapping[str, str] = field(default_factory=dict, metadata={"not_in_file": True})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
 from .mechanism_candidates import Candidate, find_candidates
 from .mechanism_components import (abbreviation_parts, components_of, digit_components, list_after,
@@ -61,7 +62,7 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> MechanismsFound:
     candidates = find_candidates(ntext, tagged.sentences, rules)
     groups: dict[str, list[tuple[Candidate, Sentence]]] = {}
     for c, sent in candidates:
-        groups.setdefault(practice_key(c.name), []).append((c, sent))
+        groups.setdefault(_group_key(c, ntext, groups, rules), []).append((c, sent))
     # a quoted name and its suffixed form are one practice: “四治” and “四治”融合
     out = []
     for key in sorted(groups, key=lambda k: groups[k][0][0].start):
@@ -73,6 +74,22 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> MechanismsFound:
         out.append(_describe(mentions, accepted, tagged.document.text, ntext, rules))
     digit_names = [(c.start, c.end) for c, _ in candidates if re.search(r"[0-9]", c.name)]
     return MechanismsFound(digit_components(_drop_nested(out), rules.components), digit_names)
+
+
+def _group_key(c: Candidate, ntext: str, groups: Mapping[str, object], rules: MechanismRules) -> str:
+    """The practice a mention belongs to: its key, or the key of its quoted core when the
+    head the text attaches only says what kind of thing it is (MX-SAME) and the core was
+    named before: “四个一”举措 … “四个一”党建工作法 → one practice."""
+    key = practice_key(c.name)
+    head = next((h for h in rules.same_practice_heads.heads if c.suffix.endswith(h)), "") if c.quoted else ""
+    # what stands between quote and head is empty or a generic word (党建), not a part of
+    # the name (“红色物业”星级评定制度 is a practice of its own)
+    gap = c.suffix[:len(c.suffix) - len(head)]
+    if head and (not gap or gap in rules.headed.generic_modifiers):
+        core = practice_key(ntext[c.core_start:c.core_end])
+        if core in groups:
+            return core
+    return key
 
 
 def _describe(mentions: list[tuple[Candidate, Sentence]], accepted: Candidate, text: str, ntext: str,

@@ -10,7 +10,9 @@ Read only from what the page says, never guessed: the furniture lines that
     (原稿题:《践行…》)                → original_title 践行…
 
 Patterns are data (``data/metadata_patterns.tsv``), each with an id; ``Metadata.rules``
-says which rule gave each field. A field the text does not state stays empty.
+says which rule gave each field. A field the text does not state stays empty. An HTML
+page also states its metadata in ``<meta>`` tags (rules of scope ``meta``, read by
+:func:`read_meta_tags`).
 
 Title: the headline line (``F-HEADLINE`` in furniture). When the copy prints no
 headline but names the article's original title (原稿题), the title is that original
@@ -96,19 +98,26 @@ def _clean(field_name: str, raw: str) -> str:
     if field_name == "edition":
         return f"第{value}版"
     if field_name == "author":  # 张三 通讯员 李四 → 张三、李四
-        names = [w for w in re.split(r"[\s,,、]+", value) if w and w not in ROLE_WORDS]
+        names = [w for w in re.split(r"[\s,，、]+", value) if w and w not in ROLE_WORDS]
         return "、".join(names)
     return value
 
 
+# A line this short may be a page's label line (来源：中国组织人事报) though furniture did not
+# mark it: on a page, labels stand in their own <div>; a body paragraph is longer.
+LABEL_LINE_MAX = 40
+
+
 def read_metadata(lines: list[Line], scopes: tuple[str, ...] = ("label", "layout"),
-                  data_dir: Path = DATA_DIR) -> Metadata:
+                  data_dir: Path = DATA_DIR, short_lines: bool = False) -> Metadata:
     """Metadata stated in the furniture lines (and the headline) of a classified text.
 
     ``scopes=("label",)`` reads only labelled values (来源:…, 发布时间:…): safe on the
     whole text of an HTML page, whose sidebars carry other articles' dates.
+    ``short_lines`` reads labels from any short line too (a page's own ``来源：…`` line).
     """
-    candidates = [l for l in lines if l.furniture and l.rule not in SKIP_RULES]
+    candidates = [l for l in lines if (l.furniture or (short_lines and 0 < len(l.text) <= LABEL_LINE_MAX))
+                  and l.rule not in SKIP_RULES]
     values: dict[str, str] = {}
     used: dict[str, int] = {}
     for name in FIELD_ORDER:
@@ -133,6 +142,29 @@ def read_metadata(lines: list[Line], scopes: tuple[str, ...] = ("label", "layout
         values["title"], values["rule:title"] = title, title_rule
     found = {k: v for k, v in values.items() if not k.startswith("rule:")}
     return Metadata(**found, rules={k[5:]: v for k, v in values.items() if k.startswith("rule:")})
+
+
+def read_meta_tags(tags: list[tuple[str, str]], data_dir: Path = DATA_DIR) -> Metadata:
+    """Metadata an HTML page states in its ``<meta>`` tags, given as (name or property, content).
+
+    >>> m = read_meta_tags([("author", "张三"), ("og:site_name", "中国组织人事报"),
+    ...                     ("article:published_time", "2021-04-06T10:00:00+08:00")])
+    >>> m.author, m.publisher, m.published, m.rules["publisher"]
+    ('张三', '中国组织人事报', '2021-04-06', 'M-META-PUBLISHER')
+    """
+    values: dict[str, str] = {}
+    rule_ids: dict[str, str] = {}
+    for rule in rules(data_dir):
+        if rule.scope != "meta" or rule.field in values:
+            continue
+        for name, content in tags:
+            value = _clean(rule.field, content) if rule.regex.search(name.strip().lower()) else ""
+            if rule.field == "publisher" and "." in value:
+                value = ""  # a hostname is not a publisher's name
+            if value:
+                values[rule.field], rule_ids[rule.field] = value, rule.id
+                break
+    return Metadata(**values, rules=rule_ids)
 
 
 def headline(lines: list[Line]) -> str:

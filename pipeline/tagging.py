@@ -22,7 +22,14 @@ from .settings import Settings
 SENTENCE_END = set("。!?!?")
 OPEN_QUOTES = set("“‘「『")
 CLOSE_QUOTES = set("”’」』")
-MAX_SENTENCE_CHARS = 600  # a runaway unbalanced quote must not swallow a paragraph
+# a runaway unbalanced quote, or a line with no sentence punctuation (a flattened table, a
+# scraped page), must not make one huge sentence: the stages' work per figure and per name
+# grows with its sentence. Real reports' sentences stay under ~320 characters.
+MAX_SENTENCE_CHARS = 600
+# spaCy refuses texts over 1,000,000 characters (E088); a paragraph is cut well before that
+MAX_PARAGRAPH_CHARS = 100_000
+# where a too-long run is cut, best first: a sentence end, a clause break, a space
+CUT_AT = ("。!?!?", "，,；;：:、", " \t\u3000")
 MEMO_MAX_WORDS = 500_000  # distinct words whose tag a process remembers (~60 MB at most)
 
 
@@ -97,7 +104,26 @@ def paragraphs(document: Document) -> Iterator[tuple[int, int]]:
             stripped_start = start + (len(line) - len(line.lstrip()))
             stripped_end = start + len(line.rstrip())
             if stripped_end > stripped_start:
-                yield stripped_start, stripped_end
+                yield from cut_long(document.text, stripped_start, stripped_end, MAX_PARAGRAPH_CHARS)
+
+
+def cut_long(text: str, start: int, end: int, limit: int) -> Iterator[tuple[int, int]]:
+    """[start, end) in pieces of at most ``limit`` characters, each cut after the last sentence
+    end, else clause break, else space in its second half, else at the limit.
+
+    >>> [("党员" * 5 + "，" + "居民" * 5)[s:e] for s, e in cut_long("党员" * 5 + "，" + "居民" * 5, 0, 21, 12)]
+    ['党员党员党员党员党员，', '居民居民居民居民居民']
+    """
+    while end - start > limit:
+        cut = start + limit
+        for marks in CUT_AT:
+            at = max(text.rfind(m, start + limit // 2, start + limit) for m in marks)
+            if at >= 0:
+                cut = at + 1
+                break
+        yield start, cut
+        start = cut
+    yield start, end
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -128,7 +154,8 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         i += 1
     if start < n:
         spans.append((offset + start, offset + n))
-    return [(s, e) for s, e in spans if text[s - offset:e - offset].strip()]
+    pieces = (piece for s, e in spans for piece in cut_long(text, s - offset, e - offset, MAX_SENTENCE_CHARS))
+    return [(offset + s, offset + e) for s, e in pieces if text[s:e].strip()]
 
 
 class Backend(Protocol):
@@ -349,7 +376,7 @@ class _SpacyTokenizer:
             words = [text[s:s + len(w)] for s, w in zip(starts, words)]
         if not words:
             words, tags, starts = [text], ["x"], [0]
-        bounds = split_sentences(folded)
+        bounds = _on_token_starts(split_sentences(folded), starts)
         token_at = dict(zip(starts, range(len(starts))))
         sent_starts = np.full(len(words), -1, dtype="int64")
         sent_starts[0] = 1
@@ -366,6 +393,24 @@ class _SpacyTokenizer:
         doc.user_data["norm"] = folded
         doc.user_data["search_words"] = search_words
         return doc
+
+
+def _on_token_starts(bounds: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
+    """Sentence bounds moved back to the start of the token they fall in: a long run cut at
+    its limit may cut a word, and a sentence owns whole tokens.
+
+    >>> _on_token_starts([(0, 5), (5, 9)], [0, 2, 4, 7])
+    [(0, 4), (4, 9)]
+    """
+    out: list[tuple[int, int]] = []
+    for s, e in bounds:
+        if out:
+            s = out[-1][1]
+        i = bisect.bisect_right(starts, e) - 1
+        if e != bounds[-1][1] and i >= 0 and starts[i] != e and starts[i] > s:
+            e = starts[i]
+        out.append((s, e))
+    return out
 
 
 @functools.lru_cache(maxsize=4)

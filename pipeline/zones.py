@@ -638,6 +638,11 @@ def load(data_dir: Path = DATA_DIR) -> Zones:
     return Zones(zones, g, heads, conflicts)
 
 
+def locality_of(zone: Zone) -> Locality:
+    """``Zones.locality`` without the Zones: the zone under its host city, from the process's gazetteer."""
+    return _zone_locality(gaz.load(), zone)
+
+
 @functools.lru_cache(maxsize=2048)
 def _zone_locality(g: gaz.Gazetteer, zone: Zone) -> Locality:
     return Locality(zone.name, "zone", zone.adcode, g.locality(zone.city_adcode),

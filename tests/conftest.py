@@ -18,6 +18,14 @@ GOLD = REPO.parent / "shared" / "gold"
 JINGYAN = str(Path(sys.executable).parent / "jingyan")
 
 
+def pytest_make_parametrize_id(config, val, argname):
+    """Chinese test ids as written (新区…), not escaped (\\u65b0…); anything unprintable
+    is left to pytest's own escaping."""
+    if isinstance(val, str) and not val.isascii() and val.isprintable():
+        return val
+    return None
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """Prefect's own test harness: a temporary database and server for in-process flow runs."""

@@ -172,3 +172,72 @@ def test_a_module_imports_nothing_above_it(module, forbidden):
     code = f"import sys, {module}; print(' '.join(m for m in sys.modules if m.startswith('pipeline.')))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert not {f"pipeline.{name}" for name in forbidden} & set(loaded), loaded
+
+
+# -- what a run may write: checked before it starts ----------------------------------------------
+def test_a_missing_empty_or_own_catalogue_may_be_written(tmp_path):
+    from pipeline.catalogue import catalogue_file_note
+
+    assert catalogue_file_note(tmp_path / "new.db") == ""
+    (tmp_path / "empty.db").write_bytes(b"")
+    assert catalogue_file_note(tmp_path / "empty.db") == ""
+    with Catalogue(tmp_path / "c.db") as cat:
+        cat.write(extraction(document()), "run1")
+    assert catalogue_file_note(tmp_path / "c.db") == ""
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.write_text("id,name\n1,鼓楼区\n", encoding="utf-8"), "is not a SQLite file"),
+    (lambda p: sqlite3.connect(p).execute("create table t (x)").connection.commit(), "not a jingyan catalogue"),
+    (lambda p: p.mkdir(), "is a folder"),
+], ids=["csv", "foreign-sqlite", "folder"])
+def test_what_is_no_catalogue_is_refused_unchanged(tmp_path, make, reason):
+    from pipeline.catalogue import CatalogueFileError, catalogue_file_note
+
+    path = tmp_path / "x.db"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(CatalogueFileError, match=reason):
+        catalogue_file_note(path)
+    assert (path.read_bytes() if path.is_file() else None) == before
+
+
+def test_documents_of_another_pipeline_version_are_announced(tmp_path):
+    from pipeline import PIPELINE_VERSION
+    from pipeline.catalogue import catalogue_file_note
+
+    with Catalogue(tmp_path / "c.db") as cat:
+        cat.write(extraction(document()), "run1")
+        cat.db.execute("update documents set pipeline_version = '0'")
+    note = catalogue_file_note(tmp_path / "c.db")
+    assert "pipeline version 0" in note and f"processed again with version {PIPELINE_VERSION}" in note
+
+
+def test_run_localities_are_those_of_the_documents_this_run_wrote(tmp_path):
+    from pipeline.records import PlacedSpan
+
+    first, second = extraction(document()), extraction(document("上海市黄浦区推行“红色网格”。", "b.txt"))
+    district = first.facts[0].locality
+    first.places = [PlacedSpan(0, 3, district.parent, "test"), PlacedSpan(3, 6, district, "test")]
+    second.places = [PlacedSpan(3, 6, district, "test")]
+    with Catalogue(tmp_path / "c.db") as cat:
+        cat.write(first, "run1")
+        cat.write(second, "run2")
+        assert (cat.run_localities("run1"), cat.run_localities("run2"), cat.run_localities("run3")) == (2, 1, 0)
+        assert cat.counts()["localities"] == 3  # the catalogue's own count is another thing (the province too)
+
+
+def test_a_catalogue_of_the_older_schema_gets_the_correction_columns(tmp_path):
+    """Written before facts and mechanisms had checked, corrected_by, corrected_at: opened, it has them,
+    its rows kept."""
+    path = tmp_path / "old.db"
+    with Catalogue(path) as cat:  # through the Catalogue: the search triggers need its tokenizer
+        cat.write(extraction(document()), "run1")
+        for table in ("facts", "mechanisms"):
+            for column in ("checked", "corrected_by", "corrected_at"):
+                cat.db.execute(f"alter table {table} drop column {column}")
+        assert "checked" not in cat.db["facts"].columns_dict
+    with Catalogue(path) as cat:
+        for table in ("facts", "mechanisms"):
+            assert {"checked", "corrected_by", "corrected_at"} <= set(cat.db[table].columns_dict), table
+        assert cat.db.execute("select count(*), count(checked) from facts").fetchone() == (1, 0)

@@ -73,10 +73,20 @@ def test_gbt7714(tmp_path, meta, want):
     assert cite(tmp_path / "c.db", fact_id(doc, "6028名")).as_gbt7714(cited="2024-05-01") == want
 
 
-def test_local_file_without_publisher_is_cited_by_path(tmp_path):
-    doc = make_document(tmp_path, "a.txt", ARTICLE)
+def test_untitled_local_file_is_cited_by_what_it_opens_with_never_its_file_name(tmp_path):
+    doc = make_document(tmp_path, "002_6db4a9f55f89edc1.txt", ARTICLE)
     write(tmp_path / "c.db", Extraction(doc, facts=[fact_at(doc, "6028名", 6028, "名")]))
-    assert cite(tmp_path / "c.db", fact_id(doc, "6028名")).as_gbt7714() == f"a.txt[Z]. {doc.path}."
+    citation = cite(tmp_path / "c.db", fact_id(doc, "6028名"))
+    assert citation.as_gbt7714() == "本报讯 城市基层党建工作会议召开。[Z]."  # its first line, short as a heading
+    assert "6db4a9f55f89edc1" not in citation.as_csl_json()["title"]
+    assert f"文件：{doc.path}" in citation.as_text()  # the file is still named, beside the reference
+
+
+def test_untitled_document_with_a_publisher_and_date_cites_them(tmp_path):
+    doc = make_document(tmp_path, "002_6db4a9f55f89edc1.txt", ARTICLE, publisher="某某网", published="2021-04-14")
+    write(tmp_path / "c.db", Extraction(doc, facts=[fact_at(doc, "6028名", 6028, "名")]))
+    ref = cite(tmp_path / "c.db", fact_id(doc, "6028名")).as_gbt7714()
+    assert ref.startswith("某某网. ") and ref.endswith("[Z]. 2021-04-14.") and "6db4a9f5" not in ref
 
 
 def test_csl_json(catalogue):

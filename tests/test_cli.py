@@ -43,14 +43,96 @@ def test_failures_exit_1_name_the_file_and_the_rest_goes_in(tmp_path):
     seed = sorted(CORPUS.glob("*.txt"))[0]
     (folder / seed.name).write_bytes(seed.read_bytes())
     (folder / "broken.txt").write_bytes(b"\x00\x01\x02\xff\xfe\x00binary" * 50)
+    (folder / "report.html").write_text("<html><body></body></html>", encoding="utf-8")  # no article text
     db = tmp_path / "c.db"
-    result = run_cli("run", str(folder), str(tmp_path / "missing.txt"), "--db", str(db), "--no-progress")
+    result = run_cli("run", str(folder), "--db", str(db), "--no-progress")
     assert result.returncode == 1
     out = result.stdout + result.stderr
     assert re.search(r"broken\.txt: .+", out), out[-2000:]
-    assert re.search(r"missing\.txt: .+", out), out[-2000:]
+    assert re.search(r"report\.html: no article text", out), out[-2000:]
     assert count(db, "select count(*) from documents") == 1
     assert count(db, "select count(*) from errors") == 2
+
+
+def _foreign_sqlite(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute("create table notes (body text)")
+    conn.commit()
+    conn.close()
+    return path
+
+
+# every one of these is said before Prefect starts: one line on stderr, exit 2, in about a second
+INPUT_ERRORS = [
+    ("missing-path", lambda d: [str(d / "missing"), "--db", str(d / "c.db")], r"no such file or folder: .*missing"),
+    ("not-sqlite-db", lambda d: [str(CORPUS), "--db", str(_text(d / "notes.db"))], r"is not a SQLite file"),
+    ("foreign-sqlite-db", lambda d: [str(CORPUS), "--db", str(_foreign_sqlite(d / "other.db"))],
+     r"SQLite database but not a jingyan catalogue"),
+    ("folder-as-db", lambda d: [str(CORPUS), "--db", str(d)], r"is a folder, not a catalogue file"),
+    ("bad-workers", lambda d: [str(CORPUS), "--db", str(d / "c.db"), "--workers", "0"],
+     r"Invalid value for '--workers'.*\(see jingyan run --help\)"),
+    ("bad-tagger", lambda d: [str(CORPUS), "--db", str(d / "c.db"), "--tagger", "nltk"], r"Invalid value for '--tagger'"),
+    ("bad-dask-address", lambda d: [str(CORPUS), "--db", str(d / "c.db"), "--dask-address", "localhost"],
+     r"--dask-address 'localhost' is not a scheduler address"),
+    ("unsupported-file", lambda d: [str(_text(d / "report.pdf")), "--db", str(d / "c.db")], r"\.pdf is not supported"),
+    ("no-paths", lambda d: ["--db", str(d / "c.db")], r"Missing argument 'PATHS\.\.\.'"),
+]
+
+
+def _text(path: Path) -> Path:
+    path.write_text("这不是数据库\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case, make_args, message", INPUT_ERRORS, ids=[c[0] for c in INPUT_ERRORS])
+def test_input_errors_are_one_line_exit_2_before_prefect_starts(tmp_path, case, make_args, message):
+    prefect_home = tmp_path / "prefect-home"  # made as soon as the flow module is imported
+    args = make_args(tmp_path)
+    started = time.perf_counter()
+    result = run_cli("run", *args, env={"PREFECT_HOME": str(prefect_home)})
+    seconds = time.perf_counter() - started
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert result.stdout == ""
+    # Prefect's temporary server alone takes ~10 s; the checks take about one on an idle machine
+    assert seconds < 8, f"{seconds:.1f} s: did Prefect start?"
+    assert not prefect_home.exists(), "the flow (and Prefect) was imported"
+    assert not (tmp_path / "c.db").exists()  # nothing written
+
+
+def test_summary_counts_this_run_and_says_what_corrections_changed(tmp_path, seed_catalogue):
+    seed = sorted(CORPUS.glob("*.txt"))[0]
+    ref = sqlite3.connect(seed_catalogue)
+    doc_id, anchor = ref.execute("select d.id, f.text from facts f join documents d on d.id = f.document_id "
+                                 "where d.source_name = ? order by f.start limit 1", [seed.name]).fetchone()
+    n_facts = ref.execute("select count(*) from facts where document_id = ?", [doc_id]).fetchone()[0]
+    ref.close()
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    (annotations / f"{seed.name}.jsonl").write_text(
+        '{"type": "fact", "doc": "%s", "anchor": "%s", "occurrence": 1, "action": "reject", '
+        '"who": "li@example.org", "when": "2024-05-01T10:00:00Z"}\n' % (seed.name, anchor), encoding="utf-8")
+    db = tmp_path / "c.db"
+    first = run_cli("run", str(seed), "--db", str(db), "--annotations", str(annotations))
+    assert first.returncode == 0, first.stderr[-2000:]
+    row = re.search(r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│", first.stdout)
+    assert row, first.stdout
+    documents, skipped, facts, _, localities, errors = map(int, row.groups())
+    assert (documents, skipped, facts, errors) == (1, 0, n_facts, 0)
+    assert localities == count(db, "select count(distinct locality_id) from locality_mentions")
+    assert f"corrections ({annotations}): 1 fact removed" in first.stdout
+    assert re.search(rf"catalogue now holds 1 document, {n_facts - 1} facts,", first.stdout), first.stdout
+    assert "1/1 documents" in first.stdout + first.stderr  # the bar, at the end
+
+    again = run_cli("run", str(seed), "--db", str(db), "--annotations", str(annotations))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "0/0" not in again.stdout + again.stderr and "cataloguing" not in again.stdout + again.stderr
+    documents, skipped, facts, _, localities, errors = map(int, re.search(
+        r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│", again.stdout).groups())
+    assert (documents, skipped, facts, localities) == (0, 1, 0, 0)  # this run's work: nothing new
+    assert "corrections (" not in again.stdout  # the reject was already in place: nothing changed
 
 
 def test_prefect_home_is_outside_the_repo(tmp_path):
@@ -163,3 +245,14 @@ def test_batches_run_on_an_existing_dask_cluster(tmp_path, seed_catalogue):
     expected = ref.execute(table).fetchone()
     ref.close()
     assert sqlite3.connect(db).execute(table).fetchone() == expected
+
+
+@pytest.mark.parametrize("command", [["serve"], ["cite", "0000000000000000"], ["annotate", "export", "--out", "x"]],
+                         ids=["serve", "cite", "annotate-export"])
+def test_commands_that_read_a_catalogue_refuse_another_file_in_one_line(tmp_path, command):
+    notes = _text(tmp_path / "notes.db")
+    result = run_cli(*command, "--db", str(notes), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"Error: --db {notes} is not a SQLite file (a catalogue is one): "
+                                                  "choose another path"]
+    assert not (tmp_path / "x").exists()

@@ -133,8 +133,38 @@ def test_edit_wins_and_keeps_the_row(seeded):
                                          time="近年来"))
     run_and_apply(db, folder, seed_extraction(doc))
     run_and_apply(db, folder, seed_extraction(doc))
-    assert rows(db, "select subject, time, source, count(*) from facts where text = '32个'") == [
-        ("党群服务中心（站）", "近年来", "pipeline", 1)]
+    # a row whose fields an annotator set says so: not the rule's any more
+    assert rows(db, "select subject, time, source, rule, count(*) from facts where text = '32个'") == [
+        ("党群服务中心（站）", "近年来", "annotator", "annotation:edit", 1)]
+    assert rows(db, "select count(*) from facts where source = 'pipeline'") == [(3,)]
+
+
+def test_report_says_what_the_corrections_changed_this_time(seeded):
+    doc, db, folder = seeded
+    save(folder, doc.source_name, record(doc, "reject", "6028名", value=6028, unit="名"),
+         record(doc, "edit", "32个", value=32, unit="个", subject="党群服务中心（站）"),
+         record(doc, "add", "12万人", value=120000, unit="人", subject="居民"))
+    report = run_and_apply(db, folder, seed_extraction(doc))
+    assert report["changed"]["facts"] == {"removed": 1, "edited": 1, "added": 1, "checked": 0}
+    assert report["changed"]["mechanisms"] == {"removed": 0, "edited": 0, "added": 0, "checked": 0}
+    with Catalogue(db) as cat:  # the same corrections again over an unchanged catalogue change nothing
+        again = corrections.apply(cat, folder)
+    assert set(again["changed"]["facts"].values()) == {0}
+
+
+def test_a_corrected_row_says_who_checked_it_and_when(seeded):
+    doc, db, folder = seeded
+    save(folder, doc.source_name,
+         {**record(doc, "accept", "6028名", value=6028, unit="名"), "who": "li@example.org", "when": "2024-05-01"},
+         {**record(doc, "edit", "32个", value=32, unit="个", subject="党群服务中心（站）"), "who": "wang", "when": "2024-05-02"},
+         {**record(doc, "add", "12万人", value=120000, unit="人"), "who": "zhao", "when": "2024-05-03"})
+    report = run_and_apply(db, folder, seed_extraction(doc))
+    got = rows(db, "select text, source, checked, corrected_by, corrected_at from facts where checked = 1 order by start")
+    assert got == [("6028名", "pipeline", 1, "li@example.org", "2024-05-01"),  # accepted: the rule's, checked
+                   ("32个", "annotator", 1, "wang", "2024-05-02"),
+                   ("12万人", "annotator", 1, "zhao", "2024-05-03")]
+    assert report["changed"]["facts"] == {"removed": 0, "edited": 1, "added": 1, "checked": 1}
+    assert rows(db, "select count(*) from facts where checked is null and source = 'pipeline'") == [(2,)]
 
 
 def test_edit_that_empties_a_field_clears_it(seeded):

@@ -516,7 +516,7 @@ def test_table_page_folds_column_descriptions_above_the_rows(server):
     assert html.index("</details>", folded) < html.index('<table class="rows-and-columns">')
     for column in TABLES["facts"]["columns"]:
         assert f"<dt>{column}</dt>" in html
-    assert "What the 19 columns hold" in html
+    assert "What the 22 columns hold" in html
     # each column header keeps its description for Datasette's column menu
     assert 'data-column-description="The figure exactly as written: documents.text[start:end]."' in html
     # the licence and source stay in the footer, not above the table

@@ -304,3 +304,58 @@ def test_an_existing_cluster_gets_two_batches_for_each_of_its_worker_threads(tmp
     assert len(spans) == 5
     at_once = max(sum(s <= start < e for s, e in spans) for start, _ in spans)
     assert at_once >= 3, spans  # four threads; a window of two never runs more than two
+
+
+# -- progress: each document as it finishes ------------------------------------------------------
+class Told:
+    """A ``batches.DocumentProgress`` that keeps what it is told, in order."""
+
+    def __init__(self):
+        self.events: list[tuple[str, str]] = []
+
+    def working_on(self, path):
+        self.events.append(("working on", path))
+
+    def finished(self, path):
+        self.events.append(("finished", path))
+
+    def counted(self, outcomes):
+        self.events.append(("batch back", str(len(outcomes))))
+
+
+def test_a_batch_on_threads_reports_each_document_before_it_comes_back(prefect_harness, tmp_path):
+    from prefect import flow
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows import catalogue_flow
+
+    paths = [str(p) for p in sorted(CORPUS.glob("*.txt"))[:3]]
+    told = Told()
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=1))
+    def probe():
+        for outcomes in catalogue_flow.run_batches(paths, Settings(batch_size=3), told):
+            told.counted(outcomes)
+
+    probe()
+    # one batch of three, yet each document was told of as it went, its name first
+    assert told.events == [e for p in paths for e in (("working on", p), ("finished", p))] + [("batch back", "3")]
+
+
+def test_progress_bar_counts_each_document_once():
+    from flows.catalogue_flow import ProgressBar
+
+    bar = ProgressBar(total=4)
+    bar.finished("a.txt")
+    bar.finished("b.txt")  # told here, one by one
+    bar.counted([{"path": "a.txt"}, {"path": "b.txt"}])  # then its batch comes back: not counted again
+    assert bar.completed == 2
+    bar.counted([{"path": "c.txt"}, {"path": "d.txt"}])  # a worker's batch: counted when it comes back
+    assert bar.completed == 4
+
+
+def test_everything_skipped_shows_no_bar():
+    from flows.catalogue_flow import ProgressBar, _progress
+
+    assert not isinstance(_progress(Settings(show_progress=True), 0), ProgressBar)
+    assert isinstance(_progress(Settings(show_progress=True), 3), ProgressBar)

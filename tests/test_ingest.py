@@ -445,3 +445,32 @@ def test_furniture_and_metadata_patterns_are_read_from_the_settings_data_folder(
     assert dict(as_edited.metadata_rules)["publisher"] == "M-PUB-SOURCE-EDITED"
     note = (as_shipped.text.index("(下转B2版)"), as_shipped.text.index("(下转B2版)") + len("(下转B2版)"))
     assert not as_shipped.in_body(*note) and as_edited.in_body(*note)
+
+
+# ---------------------------------------------------------------------------- HTML: the page's own metadata lines and tags
+META_PAGE = """<html><head><title>基层治理新探索</title>{tags}</head>
+<body><h1>基层治理新探索</h1><div class="info">{info}</div>
+<p>全区建立网格党支部895个，覆盖全部社区。这一做法在全市推广，取得明显成效，群众满意度持续提升。</p>
+<p>街道党工委牵头成立联席会议，每月召开一次，协调解决问题120多个，群众反映的难事得到及时解决。</p></body></html>"""
+
+
+@pytest.mark.parametrize("tags, info, want", [
+    ("", "来源：中国组织人事报", ("中国组织人事报", "", "")),  # a full-width colon, on a line of its own
+    ('<meta name="author" content="张三">', "", ("", "张三", "")),
+    ('<meta property="og:site_name" content="人民网"><meta property="article:published_time" '
+     'content="2021-04-06T10:00:00+08:00">', "", ("人民网", "", "2021-04-06")),
+    ('<meta name="publishdate" content="2021-04-07"><meta name="source" content="人民网">'
+     '<meta name="author" content="李四 王五">', "来源：中国组织人事报",
+     ("中国组织人事报", "李四、王五", "2021-04-07")),  # the words on the page win over its tags
+], ids=["source-line", "meta-author", "og-site-name-and-published-time", "line-beats-tags"])
+def test_html_metadata_from_the_page_lines_and_meta_tags(tmp_path, tags, info, want):
+    doc = read_document(write(tmp_path, "page.html", META_PAGE.format(tags=tags, info=info)), SETTINGS)
+    assert (doc.publisher, doc.author, doc.published) == want
+    rules = dict(doc.metadata_rules)
+    assert all(rules[f].startswith("M-") for f, v in zip(("publisher", "author", "published"), want) if v)
+
+
+def test_plain_text_labels_with_full_width_colons_are_read(tmp_path):
+    text = "社区党建新做法\n来源：中国组织人事报　发布时间：2021年04月06日\n" + "全区建立网格党支部895个，覆盖全部社区。" * 4 + "\n"
+    doc = read_document(write(tmp_path, "a.txt", text), SETTINGS)
+    assert (doc.publisher, doc.published) == ("中国组织人事报", "2021-04-06")

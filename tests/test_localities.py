@@ -269,3 +269,290 @@ def test_a_bad_row_in_a_table_is_one_error_naming_the_file_and_the_row(tmp_path,
     with pytest.raises(TableError) as caught:
         lexicon(tmp_path)
     assert str(caught.value).startswith(f"{tmp_path / table}") and entry in str(caught.value)
+
+
+# ---- development zones, streets known nationally, one place per name, estate scope (issue 21)
+
+ZONE_CASES = [
+    # (id, text, marker, expected chain or None; a zone's chain uses its official name)
+    ("zone-everyday-name", "陕西省宝鸡高新区推进社区治理,新建口袋公园12个。", "12个",
+     ["陕西省", "宝鸡市", "宝鸡高新技术产业开发区"]),
+    ("zone-official-name", "宝鸡高新技术产业开发区今年新建口袋公园12个。", "12个",
+     ["陕西省", "宝鸡市", "宝鸡高新技术产业开发区"]),
+    ("zone-generic-in-its-city", "宝鸡市召开基层治理会议。\n高新区今年新建口袋公园12个。", "12个",
+     ["陕西省", "宝鸡市", "宝鸡高新技术产业开发区"]),
+    ("zone-generic-after-determiner-is-not-a-place", "宝鸡市召开基层治理会议。\n会上各高新区交流经验12条。", "12条",
+     ["陕西省", "宝鸡市"]),
+    ("zone-generic-without-a-city-is-not-a-place", "高新区今年新建口袋公园12个。", "12个", None),
+    ("zone-community-below-zone", "宝鸡高新区召开会议。\n该区在华山社区新建口袋公园12个。", "12个",
+     ["陕西省", "宝鸡市", "宝鸡高新技术产业开发区", "华山社区"]),
+]
+
+
+@pytest.mark.parametrize("case", ZONE_CASES, ids=[c[0] for c in ZONE_CASES])
+def test_zone_is_the_place(case):
+    _, text, marker, chain = case
+    loc = at(text, marker)
+    assert (loc.chain() if loc else None) == chain
+
+
+def test_zone_mention_carries_its_rule_and_level():
+    places = places_of("陕西省宝鸡高新区推进社区治理。")
+    zone = [m for m in places.mentions if m.level == "zone"]
+    assert [(m.text, m.rule) for m in zone] == [("宝鸡高新区", "LOC-ZONE")]
+
+
+def test_street_unique_in_the_country_gives_its_district():
+    # no city or district named: the street alone, listed under one district, places the text
+    loc = at("宁海路街道今年组织志愿服务30场。", "30场")
+    assert loc is not None and loc.chain()[:3] == ["江苏省", "南京市", "鼓楼区"]
+
+
+def test_common_street_name_gives_no_district():
+    # 城关街道 is listed under many districts: no guess
+    loc = at("城关街道今年组织志愿服务30场。", "30场")
+    assert loc is None or "城关街道" not in loc.chain() or len(loc.chain()) < 3
+
+
+def test_community_named_in_full_once_is_one_place():
+    text = (YINZHOU + "鄞州区中河街道城兴社区召开会议。\n城兴社区今年组织活动20场。\n"
+            "城兴社区新增志愿者35名。")
+    places = places_of(text)
+    paths = {tuple(m.locality.chain()) for m in places.mentions if m.text == "城兴社区"}
+    assert paths == {("浙江省", "宁波市", "鄞州区", "中河街道", "城兴社区")}
+
+
+ESTATE_SCOPE = [
+    # an estate holds for its own sentence; the community in its chain holds after it
+    ("estate-own-sentence", YINZHOU + "鄞州区中河街道城兴社区风格城事小区有9名委员。社区还组建了3支队伍。",
+     "9名", "风格城事小区"),
+    ("community-after-estate-sentence", YINZHOU + "鄞州区中河街道城兴社区风格城事小区有9名委员。社区还组建了3支队伍。",
+     "3支", "城兴社区"),
+]
+
+
+@pytest.mark.parametrize("case", ESTATE_SCOPE, ids=[c[0] for c in ESTATE_SCOPE])
+def test_estate_scope_is_its_sentence(case):
+    _, text, marker, name = case
+    loc = at(text, marker)
+    assert loc is not None and loc.name == name
+
+
+LIST_CASES = [
+    # a list of places of one level sets no scope: the place that holds them stays
+    ("list-of-districts", "江苏省南京市推进基层治理。\n南京将在鼓楼区、玄武区打造示范社区12个。", "12个", ["江苏省", "南京市"]),
+    ("list-with-he", "江苏省南京市推进基层治理。\n南京将在鼓楼区和玄武区打造示范社区12个。", "12个", ["江苏省", "南京市"]),
+    ("single-district-still-scopes", "江苏省南京市推进基层治理。\n在鼓楼区打造示范社区12个。", "12个",
+     ["江苏省", "南京市", "鼓楼区"]),
+]
+
+
+@pytest.mark.parametrize("case", LIST_CASES, ids=[c[0] for c in LIST_CASES])
+def test_list_of_places_sets_no_scope(case):
+    _, text, marker, chain = case
+    loc = at(text, marker)
+    assert (loc.chain() if loc else None) == chain
+
+
+SHAPE_CASES = [
+    # (id, text, marker, expected most specific name or None for "no estate")
+    ("estate-alone-at-clause-start", YINZHOU + "中河街道城兴社区推进改造。经区里协调,锦绣名邸小区筹集维修资金30万元。",
+     "30万元", "锦绣名邸小区"),
+    ("estate-under-community-in-effect", YINZHOU + "中河街道城兴社区推进改造。经区里协调,锦绣名邸小区筹集维修资金30万元。",
+     "30万元", ["浙江省", "宁波市", "鄞州区", "中河街道", "城兴社区", "锦绣名邸小区"]),
+    ("old-estates-are-a-kind", YINZHOU + "中河街道城兴社区推进改造。今年,辖区老旧小区筹集维修资金30万元。", "30万元", None),
+    ("each-estate-is-a-kind", YINZHOU + "中河街道城兴社区推进改造。同时,各小区筹集维修资金30万元。", "30万元", None),
+    ("estate-party-branch-is-no-name", YINZHOU + "中河街道城兴社区推进改造。同时,小区党支部筹集资金30万元。", "30万元", None),
+]
+
+
+@pytest.mark.parametrize("case", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
+def test_estate_named_by_its_shape(case):
+    _, text, marker, want = case
+    loc = at(text, marker)
+    if want is None:
+        assert loc is None or loc.level != "estate"
+    elif isinstance(want, list):
+        assert loc.chain() == want
+    else:
+        assert loc is not None and loc.name == want
+
+
+def test_estate_holds_until_the_text_moves_up():
+    text = (YINZHOU + "鄞州区中河街道城兴社区风格城事小区有9名委员。小区还加装电梯4部。"
+            "社区另组建了3支队伍。")
+    assert at(text, "4部").name == "风格城事小区"
+    assert at(text, "3支").name == "城兴社区"
+
+
+def test_district_starting_with_an_org_suffix_keeps_its_city():
+    # 路 after a city is a road (南京市路…) unless a district of that city begins there (路北区)
+    loc = at("河北省唐山市路北区推进社区治理,建成驿站16个。", "16个")
+    assert loc.chain() == ["河北省", "唐山市", "路北区"]
+
+
+def test_city_organ_as_actor_speaks_at_city_level_in_a_street_article():
+    text = ("江苏省南京市鼓楼区宁海路街道推进共建。宁海路街道组织活动12场。\n"
+            "近日,市委组织部表彰了35个先进单位。")
+    assert at(text, "35个").name == "南京市"
+    assert at(text, "12场").name == "宁海路街道"
+
+
+def test_city_organ_in_a_district_article_does_not_move_up():
+    text = "江苏省南京市鼓楼区推进共建。鼓楼区组织活动12场。\n近日,市委组织部在鼓楼区表彰了35个先进单位。"
+    assert at(text, "35个").name == "鼓楼区"
+
+
+PUBLISHER_CASES = [
+    # (publisher, text, expected city or None)
+    ("宝鸡日报", "渭滨区推进社区治理,建成驿站16个。", "宝鸡市"),
+    ("新华网", "今年推进社区治理,建成驿站16个。", None),
+    ("中国城市报", "今年推进社区治理,建成驿站16个。", None),
+]
+
+
+@pytest.mark.parametrize("case", PUBLISHER_CASES, ids=[c[0] for c in PUBLISHER_CASES])
+def test_publisher_names_the_city(case):
+    publisher, text, city = case
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    doc = Document("t.txt", "t.txt", digest, digest, text, publisher=publisher)
+    places = find_places(tag(doc, SETTINGS), SETTINGS)
+    loc = places.locality_at(text.index("16个"))
+    chain = loc.chain() if loc else []
+    assert (city in chain) if city else not any(n.endswith("市") for n in chain)
+
+
+def test_publisher_does_not_override_the_text():
+    text = "南京市鼓楼区推进社区治理,建成驿站16个。"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    doc = Document("t.txt", "t.txt", digest, digest, text, publisher="宝鸡日报")
+    loc = find_places(tag(doc, SETTINGS), SETTINGS).locality_at(text.index("16个"))
+    assert loc.chain() == ["江苏省", "南京市", "鼓楼区"]
+
+
+def test_city_organ_in_a_list_is_no_actor():
+    text = ("江苏省南京市鼓楼区宁海路街道推进共建。宁海路街道组织活动12场。\n"
+            "街道与辖区小学、市委党校共同开展活动35场。")
+    assert at(text, "35场").name == "宁海路街道"
+
+
+COMMUNITY_BEFORE_ESTATE = [
+    # a community whose name jieba tags as a common noun is a place when one of its estates follows
+    ("community-then-estate", YINZHOU + "中河街道推进改造。以松涛社区翠竹人家小区为例,小区筹集资金30万元。", "30万元",
+     "翠竹人家小区"),
+    ("community-word-alone-is-no-place", YINZHOU + "中河街道推进改造。以和谐社区建设为抓手,筹集资金30万元。", "30万元",
+     "中河街道"),
+]
+
+
+@pytest.mark.parametrize("case", COMMUNITY_BEFORE_ESTATE, ids=[c[0] for c in COMMUNITY_BEFORE_ESTATE])
+def test_community_named_before_its_estate(case):
+    _, text, marker, name = case
+    assert at(text, marker).name == name
+
+
+GUESSED_ZONES = [
+    # a county or city name + a zone's head names a zone of that place that no list need name
+    ("county-industrial-park", "安徽省合肥市庐江工业园区建成人才驿站6个。", "6个", ["安徽省", "合肥市", "庐江工业园区"]),
+    ("ambiguous-place-no-guess", "鼓楼经开区建成人才驿站6个。", "6个", None),
+]
+
+
+@pytest.mark.parametrize("case", GUESSED_ZONES, ids=[c[0] for c in GUESSED_ZONES])
+def test_zone_guessed_from_its_place(case):
+    _, text, marker, chain = case
+    loc = at(text, marker)
+    assert (loc.chain() if loc else None) == chain
+
+
+def test_other_city_in_a_city_article_is_in_passing():
+    text = ("江苏省南京市推进基层治理。南京建成驿站16个。\n"
+            "今年,深圳市的考察团到访,南京又新建驿站8个。")
+    assert at(text, "8个").name == "南京市"
+
+
+CITY_REPORT = ("浙江省湖州市推进社区党建工作。\n"
+               "去年以来,我市为社区配备专职网格员230名。\n"
+               "今年,吴兴区爱山街道组织党员志愿者开展服务40场,吴兴区还新建驿站6个。全市共有社区党员12000名。\n"
+               "下一步,全市将新增养老服务站150处。")
+DISTRICT_REPORT = ("浙江省湖州市吴兴区推进社区党建工作。\n"
+                   "吴兴区在社区建立党组织86个。\n"
+                   "日前,湖州市召开全市社区党建工作会议,市里部署了12项任务。\n"
+                   "吴兴区新建驿站6个。")
+COUNTY_REPORT = ("安吉县推进“最多跑一次”改革,全县配备代办员320名。\n"
+                 "“证照一天就办好了。”安吉县递铺街道东城社区居民说。  安吉县推出“帮办代办”服务,累计办结事项150件。\n"
+                 "全县已设立便民服务点28个。")
+
+PASSING_PLACES = [
+    # (id, text, marker, expected chain): the article's own place holds; a lower place named in
+    # passing is the scope of its passage only, until a whole word (全市, 全县) or the article's
+    # place opens a clause again (LOC-WHOLE-WEIGHT, LOC-WHOLE-RETURN)
+    ("city-report-lead", CITY_REPORT, "230名", ["浙江省", "湖州市"]),
+    ("city-report-district-example", CITY_REPORT, "40场", ["浙江省", "湖州市", "吴兴区", "爱山街道"]),
+    ("city-report-district-in-its-clause", CITY_REPORT, "6个", ["浙江省", "湖州市", "吴兴区"]),
+    ("city-report-whole-city-returns", CITY_REPORT, "12000名", ["浙江省", "湖州市"]),
+    ("city-report-next-paragraph", CITY_REPORT, "150处", ["浙江省", "湖州市"]),
+    ("district-report-keeps-district", DISTRICT_REPORT, "86个", ["浙江省", "湖州市", "吴兴区"]),
+    ("district-report-after-city-meeting", DISTRICT_REPORT, "6个", ["浙江省", "湖州市", "吴兴区"]),
+    ("county-report-lead", COUNTY_REPORT, "320名", ["浙江省", "湖州市", "安吉县"]),
+    ("county-report-back-after-spaces", COUNTY_REPORT, "150件", ["浙江省", "湖州市", "安吉县"]),
+    ("county-report-last-paragraph", COUNTY_REPORT, "28个", ["浙江省", "湖州市", "安吉县"]),
+]
+
+
+@pytest.mark.parametrize("case", PASSING_PLACES, ids=[c[0] for c in PASSING_PLACES])
+def test_place_in_passing_does_not_take_over(case):
+    _, text, marker, chain = case
+    loc = at(text, marker)
+    assert (loc.chain() if loc else None) == chain
+
+
+DOCUMENT_PLACES = [
+    # (id, text, expected document locality)
+    ("city-report-is-the-city", CITY_REPORT, ["浙江省", "湖州市"]),
+    ("district-report-is-the-district", DISTRICT_REPORT, ["浙江省", "湖州市", "吴兴区"]),
+    ("county-report-is-the-county", COUNTY_REPORT, ["浙江省", "湖州市", "安吉县"]),
+    # 我市 right before a district only says whose district it is (a city paper's district report)
+    ("our-city-s-district", "我市吴兴区推进社区党建。\n湖州市领导来调研,湖州市文明办随行。\n"
+                            "此前,我市吴兴区建立党组织86个,得到湖州市表扬。", ["浙江省", "湖州市", "吴兴区"]),
+    # the other way: with no 我市/全市, a district the text dwells on is still the article's place
+    ("district-named-throughout", "浙江省湖州市吴兴区推进党建。吴兴区建立党组织86个。\n吴兴区新建驿站6个。",
+     ["浙江省", "湖州市", "吴兴区"]),
+]
+
+
+@pytest.mark.parametrize("case", DOCUMENT_PLACES, ids=[c[0] for c in DOCUMENT_PLACES])
+def test_document_place_is_not_taken_by_a_place_in_passing(case):
+    _, text, chain = case
+    loc = places_of(text).document_locality
+    assert (loc.chain() if loc else None) == chain
+
+
+def test_whole_words_weigh_only_by_their_rule(tmp_path):
+    # with LOC-WHOLE-WEIGHT at 0, the repeated district wins the city report again
+    settings = data_copy(tmp_path, lambda rules: rules["whole_weight"].update(value=0))
+    text = ("浙江省湖州市推进社区党建工作。我市建立党组织230个。\n"
+            "吴兴区爱山街道开展服务40场,吴兴区新建驿站6个。全市共有党员12000名。")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    doc = Document("t.txt", "t.txt", digest, digest, text)
+    assert find_places(tag(doc, settings), settings).document_locality.name == "吴兴区"
+    assert places_of(text).document_locality.name == "湖州市"
+
+
+RESIDENTS = [
+    # (id, text, marker, expected chain): a resident's home (家住, 住在) holds for the clause that
+    # describes the resident, not for the rest of the passage (LST-R01, LST-R02)
+    ("resident-own-clause", CITY_REPORT.replace("今年,", "家住吴兴区翠竹小区的72岁居民王某说,今年,"), "72岁",
+     ["浙江省", "湖州市", "吴兴区", "翠竹小区"]),
+    ("resident-next-clause", "浙江省湖州市推进社区党建工作。\n"
+                             "家住吴兴区翠竹小区的72岁居民王某说,我市建立党组织230个。", "230个", ["浙江省", "湖州市"]),
+    ("resident-after-the-quote", "浙江省湖州市推进社区党建工作。\n“服务真周到。”住在吴兴区翠竹小区的王某说。"
+                                 "今年新建驿站6个。", "6个", ["浙江省", "湖州市"]),
+]
+
+
+@pytest.mark.parametrize("case", RESIDENTS, ids=[c[0] for c in RESIDENTS])
+def test_resident_home_is_the_scope_of_its_clause_only(case):
+    _, text, marker, chain = case
+    loc = at(text, marker)
+    assert (loc.chain() if loc else None) == chain

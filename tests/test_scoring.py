@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from bench.genre_scores import matched
 from pipeline import gazetteer
-from pipeline.evaluate import Tally, evaluate, load_gold
+from pipeline.evaluate import Tally, evaluate
 from pipeline.scoring import (absorbed_by_optional, genre_errors, genre_figures, locality_district, locality_exact,
                               place_names, same_place, subject_agrees)
 
@@ -22,7 +21,9 @@ from pipeline.scoring import (absorbed_by_optional, genre_errors, genre_figures,
     ("", "", False),
     (None, "网格党支部", False),
     ("白蚁防治费用", "费用", False),         # seen on the dev set: a third is not half
-    ("社区(村)", "社区", False),            # two of five characters
+    ("社区(村)", "社区", True),             # brackets stripped, contents kept: 社区村 holds 社区, 2 of 3
+    ("社区（村）", "村", False),            # one of three
+    ("【党员】中心户", "党员中心户", True),
     ("党小组", "党小组、配强", True),        # exactly half is enough
     ("小区业主占比", "小区党组织书记占比", False),  # overlap is not containment
     ("在职党员", "在职党员", True),
@@ -160,13 +161,13 @@ def test_nothing_found_is_not_scored_wrong():
 TEXT = "全区共建立网格党支部895个,推行“红色网格”和“四步法”,打通“最后一米”,评为“先进社区”。"
 
 
-def test_bench_follows_evaluate_and_an_optional_entry_absorbs_every_match(tmp_path):
+def test_evaluate_carries_the_issue_table_and_an_optional_entry_absorbs_every_match(tmp_path):
     def mech(name, **kw):
         return {"type": "mechanism", "doc": "a.txt", "anchor": name, "occurrence": 1, "name": name,
                 "kind": "brand", "locality": ["江西省"], **kw}
 
     records = [{"type": "fact", "doc": "a.txt", "anchor": "895个", "occurrence": 1, "value": 895, "unit": "个",
-                "subject": "网格党支部", "locality": ["江西省"]},
+                "subject": "网格党支部", "locality": ["江西省", "南昌市"]},
                mech("红色网格"), mech("四步法"), mech("先进社区", optional=True)]
     (tmp_path / "a.txt.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records),
                                           encoding="utf-8")
@@ -175,13 +176,13 @@ def test_bench_follows_evaluate_and_an_optional_entry_absorbs_every_match(tmp_pa
               "locality": ["江西省"]}]
     mechs = [{"doc": "a.txt", "start": TEXT.index(n.strip("“”")[:4]), "name": n, "locality": ["江西省"]}
              for n in ("红色网格", "“四步法”", "先进社区", "先进社区称号", "最后一米")]
-    texts = {"a.txt": TEXT}
-    m = matched(load_gold(tmp_path, texts)["a.txt"], facts, mechs)
-    total = evaluate(tmp_path, texts, facts, mechs).total()
-    assert (len(m.fact_pairs), len(m.mechanism_pairs)) == (total.facts.found, total.mechanisms.found) == (1, 2)
-    assert [g["name"] for g, _ in m.mechanism_pairs] == ["红色网格", "四步法"]  # the optional counts for nothing
-    # evaluate: 先进社区 absorbed, 先进社区称号 and 最后一米 wrong; the issue: only 最后一米 wrong
-    assert (total.mechanisms.predicted, m.mechanisms_predicted, m.absorbed_only_here) == (4, 3, ["先进社区称号"])
-    figures = genre_figures(m.fact_pairs, m.mechanism_pairs, total.facts,
-                            Tally(found=2, gold=2, predicted=m.mechanisms_predicted, correct_predicted=2))
-    assert (figures.fact_subject, figures.mechanisms_precision) == (1.0, pytest.approx(2 / 3))
+    total = evaluate(tmp_path, {"a.txt": TEXT}, facts, mechs).total()
+    assert (len(total.fact_pairs), len(total.mechanism_pairs)) == (total.facts.found, total.mechanisms.found) == (1, 2)
+    assert [g["name"] for g, _ in total.mechanism_pairs] == ["红色网格", "四步法"]  # the optional counts for nothing
+    # 先进社区 and 先进社区称号 both absorbed by the optional entry; only 最后一米 is wrong
+    assert (total.mechanisms.predicted, total.mechanisms.precision) == (3, pytest.approx(2 / 3))
+    figures = total.genre()
+    assert (figures.fact_subject, figures.fact_locality_exact, figures.fact_locality_district) == (1.0, 0.0, 0.0)
+    assert (figures.mechanisms_precision, figures.mechanisms_recall) == (pytest.approx(2 / 3), 1.0)
+    assert total.genre_errors() == [
+        "fact 895个#1 locality exact and district: got ['江西省'], want ['江西省', '南昌市']"]

@@ -173,3 +173,31 @@ def test_hanlp_backend_loads_models_through_hanlp_and_maps_tags(tmp_path):
     assert tokens == [("南京市", "nr"), ("鼓楼区", "nr"), ("建立", "v"), ("网格党支部", "n"), ("895", "m"),
                       ("个", "q"), ("。", "x")]
     assert [t.tag_ for t in tagged.docs[0]] == [p for _, p in tokens]
+
+
+def test_a_line_without_sentence_punctuation_is_cut_into_pieces_the_tagger_takes():
+    """A flattened table or scraped page: one line, no 。 — spaCy refuses a text over 1,000,000
+    characters (E088), and the stages' work per figure grows with its sentence."""
+    from pipeline.records import Document
+    from pipeline.tagging import MAX_PARAGRAPH_CHARS, MAX_SENTENCE_CHARS, paragraphs
+
+    line = "社区网格员12名居民300户，" * 30_000 + "党员服务站"  # 450,005 characters, no sentence end
+    doc = Document("t.txt", "t.txt", "x", "x", line)
+    pieces = list(paragraphs(doc))
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(line)
+    assert all(e - s <= MAX_PARAGRAPH_CHARS and line[e - 1] == "，" for s, e in pieces[:-1])
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))  # nothing lost between pieces
+    sentences = split_sentences("党员" * 2_000)  # no break at all: cut at the limit
+    assert [e - s for s, e in sentences] == [MAX_SENTENCE_CHARS] * 6 + [4_000 - 6 * MAX_SENTENCE_CHARS]
+
+
+def test_a_long_unpunctuated_line_is_tagged_in_bounded_sentences():
+    from pipeline.records import Document
+    from pipeline.tagging import MAX_SENTENCE_CHARS
+
+    line = "社区网格员共12名居民有300户" * 400  # 6,400 characters, no punctuation at all
+    tagged = tag(Document("t.txt", "t.txt", "x", "x", line), Settings())
+    assert tagged.sentences[0].start == 0 and tagged.sentences[-1].end == len(line)
+    assert max(s.end - s.start for s in tagged.sentences) <= MAX_SENTENCE_CHARS
+    for s in tagged.sentences:  # every token inside its sentence, none cut
+        assert s.tokens and s.tokens[0].start == s.start and s.tokens[-1].end == s.end
