@@ -18,23 +18,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline import ingest  # noqa: E402
+from pipeline import ingest, practices  # noqa: E402
 from pipeline.process import process_document  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 
-def _practices():
-    """Practice key and category of a name, wherever the code keeps them."""
-    try:
-        from pipeline import practices
-        return practices.practice_key, practices.categorize
-    except ImportError:
-        from pipeline import mechanisms
-        return mechanisms.practice_key, mechanisms.categorize
-
-
 def records(path: Path, settings: Settings) -> list[dict]:
-    practice_key, categorize = _practices()
     doc = ingest.read_document(path, settings)
     ex = process_document(doc, settings)
     name = path.name
@@ -42,8 +31,8 @@ def records(path: Path, settings: Settings) -> list[dict]:
     out = [{"kind": "document", "file": name, **meta,
             "document_locality": ex.document_locality.as_dict() if ex.document_locality else None}]
     out += [{"kind": "fact", "file": name, **f.as_dict()} for f in ex.facts]
-    out += [{"kind": "mechanism", "file": name, **m.as_dict(), "practice_key": practice_key(m.name),
-             "category": categorize(m.name, m.definition)} for m in ex.mechanisms]
+    out += [{"kind": "mechanism", "file": name, **m.as_dict(), "practice_key": practices.practice_key(m.name),
+             "category": practices.categorize(m.name, m.definition)} for m in ex.mechanisms]
     out += [{"kind": "place", "file": name, **p.as_dict()} for p in ex.places]
     return out
 

@@ -88,7 +88,6 @@ def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annot
 
 def _check_inputs(paths, db: Path, settings: Settings) -> None:
     """Paths that exist, a --db a run may write, a Dask address that is one: else one line, exit 2."""
-    from .catalogue import CatalogueFileError, catalogue_file_note
     from .ingest import SUPPORTED_SUFFIXES
 
     for path in paths:
@@ -102,22 +101,24 @@ def _check_inputs(paths, db: Path, settings: Settings) -> None:
     if settings.dask_address and not DASK_ADDRESS.match(settings.dask_address):
         raise InputError(f"--dask-address {settings.dask_address!r} is not a scheduler address "
                          "(want tcp://host:8786)")
-    try:
-        note = catalogue_file_note(db)
-    except CatalogueFileError as exc:
-        raise InputError(str(exc)) from None
+    note = _catalogue_note(db)
     if note:
         click.echo(f"note: {note}", err=True)
 
 
-def _check_catalogue(db: Path) -> None:
-    """A --db to read must be a catalogue: a wrong file is one line, exit 2."""
+def _catalogue_note(db: Path) -> str:
+    """``catalogue.catalogue_file_note``, its refusal as one line and exit 2."""
     from .catalogue import CatalogueFileError, catalogue_file_note
 
     try:
-        catalogue_file_note(db)
+        return catalogue_file_note(db)
     except CatalogueFileError as exc:
         raise InputError(str(exc)) from None
+
+
+def _check_catalogue(db: Path) -> None:
+    """A --db to read must be a catalogue: a wrong file is one line, exit 2."""
+    _catalogue_note(db)
     if db.stat().st_size == 0:
         raise InputError(f"--db {db} is empty: no catalogue yet (jingyan run writes one)")
 

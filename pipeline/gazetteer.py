@@ -92,6 +92,11 @@ class Gazetteer:
         self._tree = tree_text
         self._blocks = blocks or {}
 
+    @property
+    def tree_text(self) -> str:
+        """jionlp's whole tree as read once (zones.py finds development zones in it)."""
+        return self._tree
+
     def lineage(self, adcode: str) -> list[Region]:
         """[province, city, district] regions of an adcode, top first."""
         out: list[Region] = []

@@ -44,7 +44,7 @@ from pathlib import Path
 from . import gazetteer as gaz
 from . import zones as zones_stage
 from .records import Locality, PlacedSpan, Sentence
-from .rules import load_rule_file
+from .rules import Rule, load_rule_file
 from .settings import DATA_DIR, Settings
 from .tables import TableError, read_table
 from .tagging import Tagged
@@ -57,13 +57,6 @@ RULES_FILE = "locality_rules.json"
 # (城兴社区风格城事小区); shape: a name of common nouns alone at a clause start (经典名门小区),
 # which no gazetteer lists and jieba does not tag as a proper name
 SUFFIX_MODES = ("lone", "chained", "shape")
-
-
-@dataclass(frozen=True)
-class MentionRule:
-    """A way of finding a place name; its id goes on the rows it makes."""
-
-    id: str
 
 
 @dataclass(frozen=True)
@@ -113,15 +106,15 @@ class LocalityRules:
     """``data/locality_rules.json``, checked: the id each kind of mention writes on its rows,
     and the thresholds and word classes of the three steps (what each means: the file)."""
 
-    admin: MentionRule
-    alias: MentionRule
-    district_alias: MentionRule
-    known_sub: MentionRule
-    zone: MentionRule
-    publisher: MentionRule
+    admin: Rule
+    alias: Rule
+    district_alias: Rule
+    known_sub: Rule
+    zone: Rule
+    publisher: Rule
     zone_generic: Words  # the generic forms looked for
     zone_guess: Words  # heads after a city or district name that make a zone no list names
-    unique_street: MentionRule
+    unique_street: Rule
     max_prefix_chars: Count
     max_listed_chars: Count
     shape_max_chars: Count

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Mapping
 
-from .rules import load_rule_file
+from .rules import Rule, load_rule_file
 from .tables import read_table
 
 Kind = Literal["formula", "numbered", "institution", "platform", "brand"]
@@ -33,12 +33,6 @@ def load_rules(data_dir: Path) -> "MechanismRules":
 
 
 # ---------------------------------------------------------------- shared shapes
-
-@dataclass(frozen=True)
-class Rule:
-    """A rule whose logic is code and whose id is data: MQ-PRED, MC-CHAIN."""
-    id: str
-
 
 @dataclass(frozen=True)
 class WordsRule:

@@ -22,6 +22,14 @@ from typing import Any, Literal, TypeVar
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A rule whose logic is code and whose id is data (MQ-PRED, LOC-ADMIN): the id goes on
+    the rows it makes."""
+
+    id: str
+
+
 class RuleError(ValueError):
     """A rule file its loader cannot read: file, entry and what is wrong."""
 

@@ -473,7 +473,7 @@ def tag(document: Document, settings: Settings) -> Tagged:
         docs.append(doc)
     return Tagged(document, sentences, docs, search_words, norm_text=folded_text(document.text, sentences),
                   title_tokens=_title_tokens(document.title.strip(), backend),
-                  tag_of=getattr(backend, "tag_of", None) or (lambda word: "n"))
+                  tag_of=getattr(backend, "tag_of", None) or Tagged.tag_of)  # the field's default
 
 
 def folded_text(text: str, sentences: list[Sentence]) -> str:

@@ -28,9 +28,7 @@ what a writer drops (国家, the province, 市 after the city, the city itself).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -451,17 +449,6 @@ class TreeZone:
     where: str
 
 
-def _tree_text() -> str:
-    spec = importlib.util.find_spec("jionlp")  # found without importing jionlp (it imports slowly)
-    if spec is None or not spec.submodule_search_locations:
-        return ""
-    path = Path(list(spec.submodule_search_locations)[0], "dictionary", "china_location.zip")
-    if not path.exists():
-        return ""
-    with zipfile.ZipFile(path) as archive:
-        return archive.read("china_location.txt").decode("utf-8")
-
-
 def _tree_line(heads: tuple[str, ...]) -> re.Pattern:
     """A province/city/district line (one or two tabs, a code) or a street line that may end in a zone head.
 
@@ -634,7 +621,7 @@ def load(data_dir: Path = DATA_DIR) -> Zones:
     g = gaz.load()
     heads = load_heads(data_dir)
     rows = read_zone_rows(Path(data_dir) / ZONES_FILE, g)
-    zones, conflicts = build_zones(rows, tree_zones(_tree_text(), g, heads), g, heads)
+    zones, conflicts = build_zones(rows, tree_zones(g.tree_text, g, heads), g, heads)
     return Zones(zones, g, heads, conflicts)
 
 
