@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 DB     ?= outputs/catalogue.db
 
-.PHONY: demo test install browser serve bench clean
+.PHONY: demo test install browser serve bench clean scorer
 
 $(STAMP): pyproject.toml setup.py pipeline/_route.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ browser:
 
 test: $(TSTAMP) browser
 	$(BIN)/python -m pytest
+
+# The confidence scorer, retrained from ../shared gold and annotations/ (same bytes every time).
+scorer: $(STAMP)
+	$(BIN)/jingyan train
 
 serve: $(STAMP)
 	$(BIN)/jingyan serve --db $(DB)

@@ -2,11 +2,18 @@
 incremental cost (10 new documents into the catalogue of N, against the same 10 into an
 empty one), and Datasette search latency, for corpora of N documents.
 
-    python bench/run.py                 # N = 100 and 1000
+    python bench/run.py                 # N = 100 and 1000, both corpora
     python bench/run.py 100 1000 10000  # as in bench/RESULTS.md
     python bench/run.py 1000 --workers 2
+    python bench/run.py 300 --kind seeds
 
-Each N gets a fresh catalogue. Results are printed and written to bench/out/results_N.json.
+Both corpora of ``bench/generate.py`` run back to back, each with lcut measured in the
+same run: ``bench`` (the seeds' paragraphs recombined) and ``seeds`` (whole seeds, their
+figures changed: denser in figures, places and names). Each also gets per-stage seconds,
+measured in this process over the same documents (ingest, tag, localities, mechanisms,
+facts, confidence, index tokens; the catalogue write is the flow's time less the rest).
+Each N gets a fresh catalogue. Results are printed and written to
+bench/out/results_N.json (results_seeds_N.json for the seed-like corpus).
 """
 from __future__ import annotations
 
@@ -141,9 +148,63 @@ def remove_catalogue(db: Path) -> Path:
     return db
 
 
-def bench(n: int, workers: int) -> dict:
-    folder = generate(n, OUT / f"corpus_{n}")
-    db = remove_catalogue(OUT / f"bench_{n}.db")
+STAGES = (("tag", "tag"), ("localities_stage", "find_places"), ("mechanisms_stage", "extract_mechanisms"),
+          ("facts_stage", "extract_facts"), ("", "with_confidence"))
+
+
+def stage_seconds(folder: Path) -> dict:
+    """Seconds per stage over the folder's documents, in this process (after one document to
+    load the dictionaries), by timing the functions ``process`` composes."""
+    from collections import Counter
+
+    from pipeline import catalogue, ingest, process
+    from pipeline.settings import Settings
+
+    spent: Counter = Counter()
+
+    def timed(name, function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return run
+
+    saved = []
+    for module_name, function in STAGES:
+        owner = getattr(process, module_name) if module_name else process
+        if hasattr(owner, function):
+            saved.append((owner, function, getattr(owner, function)))
+            setattr(owner, function, timed(function, getattr(owner, function)))
+    settings = Settings()
+    paths = sorted(folder.glob("*.txt"))
+    try:
+        for i, path in enumerate(paths):
+            if i == 1:
+                spent.clear()  # the first document loads the dictionaries
+            started = time.perf_counter()
+            document = ingest.read_document(path, settings)
+            spent["ingest"] += time.perf_counter() - started
+            started = time.perf_counter()
+            extraction = process.process_document(document, settings)
+            spent["process"] += time.perf_counter() - started
+            started = time.perf_counter()
+            catalogue.index_tokens_for(extraction)
+            spent["index_tokens"] += time.perf_counter() - started
+    finally:
+        for owner, function, original in saved:
+            setattr(owner, function, original)
+    staged = sum(spent[f] for _, f in STAGES)
+    out = {name: round(spent[name], 2) for name in ("ingest",) + tuple(f for _, f in STAGES) + ("index_tokens",)}
+    out["process_rest"] = round(spent["process"] - staged, 2)
+    out["documents"] = len(paths) - 1
+    return out
+
+
+def bench(n: int, workers: int, kind: str = "bench") -> dict:
+    folder = generate(n, OUT / (f"corpus_{n}" if kind == "bench" else f"seeds_{n}"), kind=kind)
+    db = remove_catalogue(OUT / (f"bench_{n}.db" if kind == "bench" else f"bench_seeds_{n}.db"))
     extra = ["--workers", str(workers)] if workers > 1 else []
     # lcut before and after the first run, and their mean: this machine's speed drifts by 10%
     # and more within the hour, which a single measurement puts in the ratio
@@ -173,8 +234,11 @@ def bench(n: int, workers: int) -> dict:
         for path in extras:  # the folder stays the corpus of n for the next benchmark
             path.unlink(missing_ok=True)
     p95 = search_p95(db, ["物业", "网格", "红色物业", "宁海路 党员", "党建引领"])
+    stages = stage_seconds(folder)
+    in_process = sum(v for k, v in stages.items() if k != "documents")
+    stages["catalogue_write_and_flow"] = round(first["flow_s"] - in_process * n / max(1, stages["documents"]), 2)
     result = {
-        "documents": n, "chars": chars, "workers": workers,
+        "documents": n, "corpus": kind, "chars": chars, "workers": workers, "stage_seconds": stages,
         "first_run": first, "rerun_unchanged": again, "add_10_documents": plus10,
         "ten_documents_alone": ten_alone,
         "documents_per_s": round(n / first["flow_s"], 1), "chars_per_s": round(chars / first["flow_s"]),
@@ -184,7 +248,8 @@ def bench(n: int, workers: int) -> dict:
         "add_10_over_ten_alone": round(plus10["flow_s"] / ten_alone["flow_s"], 2),
         "search_p95_ms": p95,
     }
-    (OUT / f"results_{n}.json").write_text(json.dumps(result, indent=2))
+    (OUT / (f"results_{n}.json" if kind == "bench" else f"results_seeds_{n}.json")).write_text(
+        json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return result
 
@@ -193,7 +258,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--kind", choices=("bench", "seeds", "both"), default="both",
+                        help="which corpus of bench/generate.py (default: both, back to back)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        bench(size, args.workers)
+        for kind in (("bench", "seeds") if args.kind == "both" else (args.kind,)):
+            bench(size, args.workers, kind)

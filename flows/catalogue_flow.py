@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,8 +22,10 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline import batches, corrections
+from flows import server as prefect_server
+from pipeline import batches, corrections, families, lexicon, lock
 from pipeline.catalogue import Catalogue, RunStats
+from pipeline.process import process_document
 from pipeline.settings import Settings
 
 
@@ -103,15 +107,20 @@ def _progress(settings: Settings, total: int):
 
 
 @flow(name="catalogue-corpus", log_prints=False, validate_parameters=False)
+@batches.refusals_as_summary  # a catalogue found damaged mid-run: one line, not Prefect's traceback
 def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) -> dict:
     """Run the pipeline over files and folders into the catalogue at ``db``; return a summary."""
+    keep_stop_on_signals()
     settings_obj = Settings.from_dict(settings or {})
+    # the names annotators' corrections teach, read once here and carried to every worker
+    settings_obj = settings_obj.with_(learned_names=lexicon.read_lexicon(settings_obj.annotations_dir).to_json())
     started = time.perf_counter()
     stats = RunStats()
     errors: list[tuple[str, str]] = []
     with Catalogue(db) as catalogue:
         run_id = catalogue.start_run(paths, settings_obj.as_dict())
-        pending = batches.triage(paths, catalogue, run_id, stats, errors)
+        lock.note_run(db, run_id)  # a run waiting on this one names it
+        pending = batches.triage(paths, catalogue, run_id, stats, errors, settings_obj.prune)
         with _progress(settings_obj, len(pending)) as progress, \
                 batches.CatalogueWriter(catalogue, run_id, stats, errors, settings_obj.commit_size) as writer:
             for outcomes in run_batches(pending, settings_obj, progress):
@@ -119,8 +128,12 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
                 batches.settle_garbage_collector()  # the writer's process too, when workers are elsewhere
                 if progress:
                     progress.counted(outcomes)
+        # documents a changed learned name occurs in, made again from their stored text
+        relearned = lexicon.refresh(catalogue, run_id, settings_obj, process_document)
         report = corrections.apply(catalogue, settings_obj.annotations_dir)
         catalogue.refresh_practices()
+        report["families"] = catalogue.refresh_families(*families.corrections_in(settings_obj.annotations_dir))
+        report["unmatched"] = report.get("unmatched", []) + report["families"]["unmatched"]
         seconds = time.perf_counter() - started
         catalogue.finish_run(run_id, stats, seconds)
         counts = catalogue.counts()
@@ -128,7 +141,8 @@ def catalogue_corpus(paths: list[str], db: str, settings: dict | None = None) ->
     from prefect.runtime import flow_run
 
     return {"run_id": run_id, "flow_run_id": str(flow_run.id), **stats.__dict__, "seconds": round(seconds, 2),
-            "localities": localities, "errors": [list(e) for e in errors], "corrections": report, "catalogue": counts}
+            "localities": localities, "errors": [list(e) for e in errors], "corrections": report, "catalogue": counts,
+            "relearned": relearned}
 
 
 def task_runner_for(settings: Settings):
@@ -153,30 +167,99 @@ def task_runner_for(settings: Settings):
     return ThreadPoolTaskRunner(max_workers=1)
 
 
-def share_api_with_local_workers(settings: Settings) -> str | None:
-    """The address of the Prefect server a local Dask cluster's workers should report to.
+# -- stopping: SIGTERM, Ctrl-C, and a parent killed (issue 20) ----------------------------------
+# the temporary Prefect server a run starts, and the death signal it gets: flows.server
 
-    With no ``PREFECT_API_URL`` set, Prefect starts a temporary server for the flow; each
-    spawned worker process would start one more of its own (~10 s and a core's worth of
-    CPU each, on the machine the workers share). Starting the temporary server here and
-    putting its address in the environment the workers inherit gives them the flow's.
+
+class StopOnSignals:
+    """SIGTERM and Ctrl-C (SIGINT) stop ``jingyan run`` within seconds, wherever it is.
+
+    The signal is read by a thread of its own from the wakeup descriptor Python's C handler
+    writes at once, so a main thread busy in one huge document (or blocked in Prefect's wait
+    for a task) does not delay it. It says so in one line, stops the temporary Prefect server
+    and every process this one started (Dask workers), and exits 128 + the signal (130, 143)
+    without waiting for the document at hand: the catalogue keeps what was committed (whole
+    documents, as after any kill) and the next run does the rest, marking this one
+    ``interrupted``.
     """
-    if settings.workers <= 1 or settings.dask_address:
-        return None  # threads share the flow's client; remote workers need a shared server
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
+    def __init__(self, db: str | Path):
+        self.db = db
+        self._once = threading.Lock()
 
-    server = SubprocessASGIServer()  # the same instance Prefect's own client starts
-    server.start()
-    os.environ["PREFECT_API_URL"] = server.api_url
-    return server.api_url
+    def install(self) -> "StopOnSignals":
+        import socket
+
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        self._pair = (reader, writer)  # kept open for the life of the process
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self)
+        threading.Thread(target=self._watch, args=(reader,), name="stop-on-signals", daemon=True).start()
+        return self
+
+    def __call__(self, signum, frame) -> None:  # the Python-level handler: no KeyboardInterrupt
+        self.stop(signum, wait=True)  # the main thread goes no further while the process ends
+
+    def _watch(self, reader) -> None:
+        while True:
+            for signum in reader.recv(64):
+                if signum in (signal.SIGINT, signal.SIGTERM):
+                    self.stop(signum)
+
+    def stop(self, signum: int, wait: bool = False) -> None:
+        if not self._once.acquire(blocking=wait):
+            return
+        name = signal.Signals(signum).name
+        print(f"jingyan run stopped by {name}: the documents committed so far stay in {self.db}; "
+              "run it again to do the rest", file=sys.stderr, flush=True)
+        try:
+            stop_own_processes()
+        finally:
+            os._exit(128 + signum)
 
 
-def run(paths: list[str | Path], db: str | Path, settings: Settings) -> dict:
-    """Entry point for the CLI and tests: the flow with the task runner the settings ask for."""
-    share_api_with_local_workers(settings)
+def keep_stop_on_signals() -> None:
+    """Prefect puts its own SIGTERM handler in place for a flow run (it raises in the main
+    thread, whose unwinding then waits for the document at hand): ours again, if installed."""
+    handler = signal.getsignal(signal.SIGINT)
+    if isinstance(handler, StopOnSignals):
+        signal.signal(signal.SIGTERM, handler)
+
+
+def stop_own_processes() -> None:
+    """Every process this one started (the temporary Prefect server, Dask workers): terminated,
+    then killed if still there after 3 s. Prefect's own objects are not touched: the main
+    thread may be using them."""
+    try:
+        import psutil
+    except ImportError:  # distributed brings it; without it, the server is the one known child
+        for server in prefect_server.started:
+            if server.process is not None and server.process.poll() is None:
+                server.process.terminate()
+        return
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def run(paths: list[str | Path], db: str | Path, settings: Settings,
+        start: prefect_server.RunStart | None = None) -> dict:
+    """Entry point for the CLI and tests: the flow with the task runner the settings ask for.
+
+    One run writes a catalogue at a time (``pipeline.lock``): a second waits, before its
+    Prefect server starts, and says on which run. ``start``: the CLI's own, made before this
+    module (and Prefect) was imported, holding the lock, its server booting meanwhile; without
+    it, lock and server are taken here."""
+    if start is None:
+        with prefect_server.starting(db) as start:
+            return run(paths, db, settings, start)
+    start.server_ready()
     configured = catalogue_corpus.with_options(task_runner=task_runner_for(settings))
     return configured([str(p) for p in paths], str(db), settings.as_dict())

@@ -6,4 +6,4 @@ Prefect; ``flows/`` orchestrates it.
 __version__ = "0.1.0"
 
 # Bump when extraction output changes, so unchanged documents are processed again.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"

@@ -8,14 +8,18 @@ garbage-collector tuning. Every SQL statement they cause is a ``Catalogue`` meth
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
+import inspect
 import queue
 from collections import deque
+from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from . import fts, ingest
-from .catalogue import Catalogue, CatalogueError, RunStats, index_tokens_for
+from .catalogue import (Catalogue, CatalogueError, CatalogueFileError, RunStats, damaged_message, index_tokens_for,
+                        is_damage)
 from .process import process_document
 from .settings import Settings
 
@@ -58,12 +62,15 @@ def _process_path(path: str, settings: Settings) -> dict:
         return {"path": path, "error": exc.reason, "stage": "ingest"}
     try:
         extraction = process_document(document, settings)
+        # tokens and words are not written; they would only weigh on the way back. The
+        # sentences' tokens go before the index tokens are made, not after: both at once were
+        # a third of a large document's peak memory
+        extraction.sentences = []
         # the search indexes' tokens, made here so that workers share the work
         search_tokens = index_tokens_for(extraction)
+        extraction.search_words = None
     except Exception as exc:  # one bad document must not sink its batch
         return {"path": path, "error": f"extraction failed: {type(exc).__name__}: {exc}", "stage": "extract"}
-    # tokens and words are not written; they would only weigh on the way back
-    extraction.sentences, extraction.search_words = [], None
     return {"path": path, "extraction": extraction, "fingerprint": ingest.body_fingerprint(document),
             "search_tokens": search_tokens}
 
@@ -88,16 +95,21 @@ def settle_garbage_collector() -> None:
 
 # -- which files need work -----------------------------------------------------------------------
 def triage(paths: list[str], catalogue: Catalogue, run_id: str, stats: RunStats,
-           errors: list[tuple[str, str]]) -> list[str]:
+           errors: list[tuple[str, str]], prune: bool = False) -> list[str]:
     """The files that need processing: new or changed since the last run of this pipeline version.
 
     An unchanged file (same bytes, same pipeline version) is skipped unread beyond its hash,
     and with nothing written (a re-run of 10,000 unchanged files took 10,000 transactions);
-    a new copy of a known file only adds its path to the document.
+    a new copy of a known file only adds its path to the document (a renamed file is one
+    document). Catalogued files no longer under the folders given are let go
+    (``let_go_of_gone_files``). Run it holding the catalogue (``pipeline.lock``), so that
+    what another run wrote is known.
     """
     known = catalogue.known_files()
     pending = []
+    found = set()
     for path in ingest.discover(paths):
+        found.add(str(path))
         stats.seen += 1
         try:
             sha = ingest.file_sha256(path)
@@ -114,7 +126,26 @@ def triage(paths: list[str], catalogue: Catalogue, run_id: str, stats: RunStats,
             stats.skipped += 1
         else:
             pending.append(str(path))
+    stats.gone += let_go_of_gone_files(paths, found, catalogue, prune)
     return pending
+
+
+def let_go_of_gone_files(paths: list[str], found: set[str], catalogue: Catalogue, prune: bool = False) -> int:
+    """Documents catalogued under a folder of ``paths`` whose files were not ``found`` there:
+    marked missing, or with ``prune`` deleted (``Catalogue.let_go``); how many.
+
+    Only folders that exist count: a path that is not there marks nothing (the CLI refuses
+    it before), and documents from folders not given are untouched.
+    """
+    gone, back = [], []
+    for folder in {str(Path(p)) for p in paths if Path(p).is_dir()}:
+        under = catalogue.paths_under(folder)
+        # not found, and not there (a file in a hidden folder is not found, yet still there)
+        gone += [p for p in under if p not in found and not Path(p).exists()]
+        back += [p for p, missing in under.items() if missing and p in found]  # a missing file returned
+    if back:
+        catalogue.found_again(back)
+    return catalogue.let_go(gone, prune) if gone else 0
 
 
 # -- batches in flight ---------------------------------------------------------------------------
@@ -195,6 +226,8 @@ def write_outcome(outcome: dict, catalogue: Catalogue, run_id: str, stats: RunSt
         with fts.provided(outcome.get("search_tokens") or {}):
             n_facts, n_mechs = catalogue.write(extraction, run_id, outcome["fingerprint"])
     except Exception as exc:
+        if is_damage(exc):  # the file, not this document: the run ends (refusals_as_summary)
+            raise
         reason = f"catalogue write failed: {type(exc).__name__}: {exc}"
         catalogue.record_error(run_id, path, reason, "catalogue")
         errors.append((path, reason))
@@ -235,7 +268,11 @@ class CatalogueWriter:
     def __enter__(self) -> "CatalogueWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and is_damage(exc):  # a damaged file is given nothing more
+            with contextlib.suppress(CatalogueError):
+                self.catalogue.rollback()
+            return
         self.commit()  # what was written is whole documents: keep it, even when the run stops
 
     def write(self, outcomes: list[dict]) -> None:
@@ -245,7 +282,9 @@ class CatalogueWriter:
                 write_outcome(outcome, self.catalogue, self.run_id, self._stats, self._errors)
                 if not self.catalogue.in_transaction:
                     raise _TransactionAbandoned
-        except (_TransactionAbandoned, CatalogueError):
+        except (_TransactionAbandoned, CatalogueError) as exc:
+            if is_damage(exc):
+                raise
             self._write_alone(self._held + outcomes)
             return
         # the index tokens are dropped: a rewrite after a failure lets the index cut the texts
@@ -256,7 +295,9 @@ class CatalogueWriter:
     def commit(self) -> None:
         try:
             self.catalogue.commit()
-        except CatalogueError:
+        except CatalogueError as exc:
+            if is_damage(exc):
+                raise
             self._write_alone(self._held)
             return
         self.stats.add(self._stats)
@@ -268,3 +309,25 @@ class CatalogueWriter:
         self._held, self._stats, self._errors = [], RunStats(), []
         for outcome in outcomes:
             write_outcome(outcome, self.catalogue, self.run_id, self.stats, self.errors)
+
+
+# -- a catalogue a run must stop on ---------------------------------------------------------------
+def refusals_as_summary(run: Callable[..., dict]) -> Callable[..., dict]:
+    """``run(paths, db, …)`` → its summary, or ``{"refused": one line}`` when the catalogue at
+    ``db`` turns out damaged while it runs (or written by a newer version): the command prints
+    that line, no traceback (a flow that raises would have Prefect log one)."""
+    signature = inspect.signature(run)
+
+    @functools.wraps(run)
+    def guarded(*args, **kwargs) -> dict:
+        try:
+            return run(*args, **kwargs)
+        except CatalogueFileError as exc:
+            return {"refused": str(exc)}
+        except CatalogueError as exc:
+            if not is_damage(exc):
+                raise
+            db = signature.bind(*args, **kwargs).arguments.get("db", "")
+            return {"refused": damaged_message(db, str(exc))}
+
+    return guarded

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import PIPELINE_VERSION, fts, practices
-from .records import Extraction, Locality, stable_id
+from . import PIPELINE_VERSION, families, fts, practices
+from .records import Extraction, Locality, band, stable_id
 
 # What SQLite raises when it refuses a statement or a commit: the flow's writer catches it
 # without a driver of its own to name.
@@ -37,6 +37,16 @@ PAGE_CACHE_KIB = 128 * 1024
 # the row or set its fields, and the correction's who and when. A catalogue written before
 # these columns existed gets them when opened (``_ensure_schema`` adds missing columns).
 CORRECTION_COLUMNS = {"checked": int, "corrected_by": str, "corrected_at": str}
+# When a document reports (metadata.document_date): its date as precise as the text gives it,
+# which kind of date it is (published, dateline, stated) and that precision. Added to an older
+# catalogue when opened, like every new column.
+DOCUMENT_DATE_COLUMNS = {"date": str, "date_kind": str, "date_precision": str}
+# P(right) of a pipeline row, from the trained scorer (pipeline.confidence); NULL on rows an
+# annotator added. An older catalogue gets the column when opened (ALTER TABLE by _ensure_schema).
+CONFIDENCE_COLUMNS = {"confidence": float, "confidence_band": str}  # the band: a facet (confidence.band)
+# A mechanism found by a name an annotator taught (source = 'lexicon', pipeline.lexicon): the
+# correction that taught it, "doc#anchor".
+LEXICON_COLUMNS = {"taught_by": str}
 
 TABLES: dict[str, dict] = {
     # text and body_spans last: a query touching a column after them reads through every text
@@ -45,23 +55,33 @@ TABLES: dict[str, dict] = {
         "encoding": str, "title": str, "publisher": str, "published": str, "author": str,
         "url": str, "edition": str, "issuer": str, "original_title": str,
         "body_fingerprint": str, "locality_id": str, "chars": int, "pipeline_version": str, "run_id": str,
-        "processed_at": str, "metadata_rules": str, "text": str, "body_spans": str}, pk="id",
+        "processed_at": str, "metadata_rules": str,
+        # when a run of its folder last found none of its files (kept until a run with --prune)
+        "missing_since": str, **DOCUMENT_DATE_COLUMNS, "text": str, "body_spans": str}, pk="id",
         foreign_keys=[("locality_id", "localities", "id")]),
     "facts": dict(columns={
         "id": str, "document_id": str, "start": int, "end": int, "text": str, "value": float,
         "value_max": float, "unit": str, "qualifier": str, "subject": str, "time": str, "change_from": float,
         "chinese_numeral": int, "locality_id": str, "sentence": str, "sentence_start": int,
-        "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS}, pk="id",
+        "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS, **CONFIDENCE_COLUMNS}, pk="id",
         foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id")]),
     "mechanisms": dict(columns={
         "id": str, "document_id": str, "name": str, "kind": str, "start": int, "end": int, "definition": str,
         "definition_start": int, "components": str, "locality_id": str, "practice_id": str, "sentence": str,
-        "sentence_start": int, "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS},
+        "sentence_start": int, "sentence_end": int, "rule": str, "source": str, **CORRECTION_COLUMNS,
+        **CONFIDENCE_COLUMNS, **LEXICON_COLUMNS},
         pk="id", foreign_keys=[("document_id", "documents", "id"), ("locality_id", "localities", "id"),
                                ("practice_id", "practices", "id")]),
     "practices": dict(columns={
         "id": str, "name": str, "kind": str, "category": str, "document_count": int, "locality_count": int,
-        "mention_count": int}, pk="id"),
+        "mention_count": int, "family_id": str, "family_rule": str}, pk="id"),
+    # practices grouped into families (pipeline.families): rebuilt by refresh_families on every run
+    "families": dict(columns={"id": str, "name": str, "names": str, "name_count": int, "localities": int,
+                              "documents": int, "first_reported": str, "latest_reported": str}, pk="id"),
+    # a family's first report in each locality it is reported in (refresh_families counts them)
+    "family_places": dict(columns={"id": str, "family_id": str, "locality_id": str, "first_reported": str,
+                                   "first_document": str, "documents": int, "names_used": str}, pk="id"),
+    "family_refresh": dict(columns={"id": str, "signature": str}, pk="id"),
     "localities": dict(columns={
         "id": str, "name": str, "level": str, "parent_id": str, "adcode": str, "latitude": float,
         "longitude": float, "approximate": int, "path": str}, pk="id",
@@ -75,10 +95,15 @@ TABLES: dict[str, dict] = {
                            foreign_keys=[("document_id", "documents", "id")]),
     "runs": dict(columns={
         "id": str, "started": str, "finished": str, "status": str, "inputs": str, "seen": int,
-        "processed": int, "skipped": int, "failed": int, "facts": int, "mechanisms": int, "seconds": float,
+        "processed": int, "skipped": int, "failed": int, "facts": int, "mechanisms": int, "gone": int,
+        "seconds": float,
         "pipeline_version": str, "settings": str}, pk="id"),
     "errors": dict(columns={
         "id": str, "run_id": str, "path": str, "reason": str, "stage": str, "at": str}, pk="id"),
+    # the names learned from annotations/ the catalogue's documents were made with
+    # (pipeline.lexicon): a run whose corrections teach otherwise processes again the
+    # documents a changed name occurs in
+    "learned_names": dict(columns={"name": str, "status": str, "taught_by": str, "accepted_in": str}, pk="name"),
 }
 
 INDEXES = [
@@ -86,7 +111,7 @@ INDEXES = [
     # practice_id first, with what refresh_practices counts: every run counts from the index alone
     # (at 10,000 documents 0.4 s instead of 1.2 s reading 430,000 rows); no dearer to write
     ("mechanisms", ["document_id"]), ("mechanisms", ["practice_id", "document_id", "locality_id"]),
-    ("mechanisms", ["locality_id"]),
+    ("mechanisms", ["locality_id"]), ("practices", ["family_id"]), ("family_places", ["family_id", "first_reported"]),
     ("documents", ["file_sha256"]), ("documents", ["body_fingerprint"]), ("localities", ["parent_id"]),
     ("locality_mentions", ["document_id"]), ("errors", ["run_id"]), ("document_paths", ["document_id"]),
 ]
@@ -101,10 +126,52 @@ CITATIONS_VIEW_SQL = """
            coalesce(nullif(f.sentence, ''), f.text) as quote,
            f.text as figure, f.value, f.unit, f.subject, f.source as fact_source,
            d.title, d.publisher, d.published, d.author, d.edition,
-           coalesce(nullif(d.url, ''), d.path) as source, d.url, d.path, d.sha256,
+           coalesce(nullif(d.url, ''), d.path) as source, d.url, d.path, d.missing_since, d.sha256,
            f.start, f.end, f.sentence_start, f.sentence_end,
            length(substr(d.text, 1, f.start)) - length(replace(substr(d.text, 1, f.start), char(10), '')) + 1 as line
     from facts f join documents d on d.id = f.document_id"""
+
+# How practices spread (issue 24). Counted by refresh_families into family_places (one row per
+# family and locality: the first report there is the earliest documents.date, and the bare column
+# d.id is the row of that min()) and onto families (reach); the views only join them to names.
+FAMILY_PLACES_SQL = """
+    insert into family_places (id, family_id, locality_id, first_reported, first_document, documents, names_used)
+    select p.family_id || '/' || m.locality_id, p.family_id, m.locality_id, min(d.date), d.id,
+           count(distinct m.document_id), group_concat(distinct m.name)
+    from practices p join mechanisms m on m.practice_id = p.id
+    left join documents d on d.id = m.document_id
+    where p.family_id is not null and m.locality_id is not null
+    group by p.family_id, m.locality_id"""
+FAMILY_REACH_SQL = """
+    with reach as (
+      select p.family_id, count(distinct m.locality_id) as localities, count(distinct m.document_id) as documents,
+             min(d.date) as first_reported, max(d.date) as latest_reported
+      from practices p join mechanisms m on m.practice_id = p.id left join documents d on d.id = m.document_id
+      where p.family_id is not null group by p.family_id)
+    update families set localities = reach.localities, documents = reach.documents,
+           first_reported = reach.first_reported, latest_reported = reach.latest_reported
+    from reach where reach.family_id = families.id"""
+# What the counts depend on, read from indexes in a few milliseconds: the mentions (added, removed,
+# re-placed by an annotator) and the documents' dates.
+FAMILY_SIGNATURE_SQL = """
+    select (select count(*) || ':' || total(rowid) || ':' || max(rowid) from mechanisms),
+           (select count(*) || ':' || max(corrected_at) from mechanisms where source = 'annotator'),
+           (select count(*) || ':' || max(processed_at) || ':' || total(length(date)) from documents)"""
+
+FAMILY_VIEWS = {
+    "practice_spread": """
+        select fp.family_id, f.name as family, l.path as locality,
+               case when instr(l.path, '/') > 0 then substr(l.path, 1, instr(l.path, '/') - 1) else l.path end
+                 as province,
+               fp.first_reported, substr(fp.first_reported, 1, 4) as year, fp.documents, fp.names_used, l.level,
+               l.latitude, l.longitude, fp.first_document, fp.locality_id
+        from family_places fp join families f on f.id = fp.family_id join localities l on l.id = fp.locality_id
+        order by f.name, fp.first_reported is null, fp.first_reported, l.path""",
+    "practice_families": """
+        select name as family, names, localities, documents, first_reported, latest_reported, name_count,
+               id as family_id
+        from families order by localities desc, documents desc, name""",
+}
 
 VIEWS = {
     "practices_by_locality": """
@@ -120,23 +187,57 @@ VIEWS = {
         join localities l on l.id = m.locality_id
         group by p.id having count(distinct m.locality_id) >= 2 order by localities desc, p.name""",
     "citations": CITATIONS_VIEW_SQL,
+    **FAMILY_VIEWS,
 }
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
+# Pages the file check samples (beyond page 1 and the last): enough to find a run of
+# overwritten pages in a catalogue of any size, few enough that the check costs the same at
+# 10 documents as at 100,000 (it never reads the catalogue through, as quick_check would).
+SAMPLED_PAGES = 256
+
+# A page's first byte: a b-tree page's type (2, 5, 10, 13), or 0, the high byte of an
+# overflow or freelist page's next-page number (below 2**24 pages).
+PAGE_FIRST_BYTES = {0, 2, 5, 10, 13}
+
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # SQLite's primary result codes for a damaged file
+
 
 class CatalogueFileError(Exception):
-    """A path a run must not write: not a SQLite file, or a SQLite database of something else."""
+    """A path a run must not write: not a SQLite file, a damaged one, a SQLite database of
+    something else, or a catalogue written by a newer jingyan."""
+
+
+def version_number() -> int:
+    """``PIPELINE_VERSION`` as the catalogue stores it (``PRAGMA user_version``, page 1 of the
+    file): the one place a catalogue says which version last wrote it."""
+    return int(PIPELINE_VERSION)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether SQLite refused because the file is damaged (not merely busy or full)."""
+    return isinstance(exc, sqlite3.DatabaseError) and \
+        (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+
+
+def damaged_message(path: str | Path, what: str) -> str:
+    """The one line for a damaged catalogue: which file, what is wrong, what to do."""
+    return (f"--db {path} is damaged ({what}): restore it from a copy, or catalogue the files again "
+            f"into a new file (jingyan run PATH --db NEW.db)")
 
 
 def catalogue_file_note(path: str | Path) -> str:
-    """Whether a run may write a catalogue at ``path``, read without changing it.
+    """Whether a command may open the catalogue at ``path``, read without changing it, at a
+    cost that does not grow with the catalogue: the header, the schema, the version, and a
+    fixed sample of pages.
 
-    "" for a missing or empty file or one of our catalogues; a note when the catalogue's
-    documents were made by another pipeline version (they will be processed again);
-    ``CatalogueFileError`` for a folder, a file that is no SQLite database, or a SQLite
-    database without a catalogue's tables.
+    "" for a missing or empty file or a catalogue of this version; a note for one written by
+    an older version (a run adds the new columns and processes its documents again);
+    ``CatalogueFileError`` for a folder, a file that is no SQLite database, a damaged one, a
+    SQLite database without a catalogue's tables, or one written by a newer version.
+    Damage outside the pages sampled is found when read, and ends the command in one line.
     """
     path = Path(path)
     if not path.exists():
@@ -144,31 +245,92 @@ def catalogue_file_note(path: str | Path) -> str:
     if path.is_dir():
         raise CatalogueFileError(f"--db {path} is a folder, not a catalogue file")
     with path.open("rb") as fh:
-        head = fh.read(16)
-    if not head:
-        return ""
-    if head != SQLITE_HEADER:
-        raise CatalogueFileError(f"--db {path} is not a SQLite file (a catalogue is one): choose another path")
+        header = fh.read(100)
+        if not header:
+            return ""
+        if header[:16] != SQLITE_HEADER:
+            raise CatalogueFileError(f"--db {path} is not a SQLite file (a catalogue is one): choose another path")
+        damage = _header_damage(header, path.stat().st_size) or _sampled_page_damage(fh, header, path)
+    if damage:
+        raise CatalogueFileError(damaged_message(path, damage))
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-            ours = {"documents", "facts", "runs"}
-            if tables and not ours <= tables:
-                raise CatalogueFileError(f"--db {path} is a SQLite database but not a jingyan catalogue "
-                                         f"(tables: {', '.join(sorted(tables)[:5])}): choose another path")
-            if not tables:
-                return ""
-            versions = [r[0] for r in conn.execute("select distinct pipeline_version from documents "
-                                                   "where pipeline_version != ?", [PIPELINE_VERSION])]
+            stored = conn.execute("pragma user_version").fetchone()[0]
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise CatalogueFileError(f"--db {path} cannot be read as a catalogue: {exc}") from None
-    if versions:
-        return (f"{path} holds documents of pipeline version {', '.join(sorted(map(str, versions)))}: "
-                f"they are processed again with version {PIPELINE_VERSION}")
+        raise CatalogueFileError(damaged_message(path, str(exc))) from None
+    ours = {"documents", "facts", "runs"}
+    if tables and not ours <= tables:
+        raise CatalogueFileError(f"--db {path} is a SQLite database but not a jingyan catalogue "
+                                 f"(tables: {', '.join(sorted(tables)[:5])}): choose another path")
+    if not tables:
+        return ""
+    if stored > version_number():
+        raise CatalogueFileError(newer_message(path, stored))
+    if stored < version_number():
+        written = f"pipeline version {stored}" if stored else "a version that did not record itself"
+        return (f"{path} was written by {written}: a run adds the new columns, and its documents of an "
+                f"earlier pipeline version are processed again with version {PIPELINE_VERSION}")
     return ""
+
+
+def newer_message(path: str | Path, stored: int) -> str:
+    return (f"--db {path} was written by a newer jingyan (pipeline version {stored}; this one is "
+            f"{PIPELINE_VERSION}): upgrade jingyan, or use another --db")
+
+
+def _header_damage(header: bytes, size: int) -> str:
+    """What the 100-byte header says is wrong with a file of ``size`` bytes ("" for nothing)."""
+    if len(header) < 100:
+        return "truncated: shorter than a SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        return f"page size {page_size} in its header"
+    if size % page_size:
+        return f"truncated: {size} bytes is not a whole number of {page_size}-byte pages"
+    pages = int.from_bytes(header[28:32], "big")
+    counted_valid = header[24:28] == header[92:96]  # the header's page count is current
+    if counted_valid and pages and size < pages * page_size:
+        return f"truncated: {size // page_size} of its {pages} pages"
+    if header[18] not in (1, 2) or header[19] not in (1, 2) or header[21:24] != b"\x40\x20\x20":
+        return "overwritten header"
+    return ""
+
+
+def _sampled_page_damage(fh, header: bytes, path: Path) -> str:
+    """A page among page 1 and a fixed sample of the others that is no SQLite page ("" for none)."""
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = path.stat().st_size // page_size
+    if int.from_bytes(header[52:56], "big"):  # auto-vacuum's pointer-map pages are another shape
+        return ""
+    fh.seek(100)
+    if fh.read(1)[0] not in (5, 13):  # page 1 holds the schema table's root
+        return "page 1 overwritten"
+    step = max(1, (pages - 1) // SAMPLED_PAGES)
+    for number in sorted({*range(2, pages + 1, step), pages} - {1}):
+        fh.seek((number - 1) * page_size)
+        head = fh.read(8)
+        if len(head) < 8 or not _plausible_page(head, page_size, pages):
+            return f"page {number} of {pages} overwritten"
+    return ""
+
+
+def _plausible_page(head: bytes, page_size: int, pages: int) -> bool:
+    """A page's first 8 bytes could be a b-tree, overflow or freelist page's."""
+    kind = head[0]
+    if kind not in PAGE_FIRST_BYTES:
+        return False
+    if kind == 0:  # overflow or freelist: the next page's number
+        return int.from_bytes(head[:4], "big") <= pages
+    cells = int.from_bytes(head[3:5], "big")
+    content = int.from_bytes(head[5:7], "big") or 65536
+    # a page's fragmented bytes: SQLite defragments before they pass 60
+    return cells * 2 + 8 <= page_size and content <= page_size and head[7] <= 60
 
 
 def now() -> str:
@@ -183,6 +345,7 @@ class RunStats:
     failed: int = 0
     facts: int = 0
     mechanisms: int = 0
+    gone: int = 0  # documents whose files left the folders run: marked missing, or pruned
 
     def add(self, other: "RunStats") -> None:
         for key, value in other.__dict__.items():
@@ -206,7 +369,13 @@ class Catalogue:
         # and never leaves one half-written.
         self.db.execute("pragma synchronous = NORMAL")
         self.db.execute(f"pragma cache_size = -{PAGE_CACHE_KIB}")
+        stored = self.db.execute("pragma user_version").fetchone()[0]
+        if stored > version_number():  # never let an older jingyan write a newer catalogue
+            self.close()
+            raise CatalogueFileError(newer_message(self.path, stored))
         self._ensure_schema()
+        if stored < version_number():  # the columns are added: this version wrote it now
+            self.db.execute(f"pragma user_version = {version_number()}")
 
     def close(self) -> None:
         self.db.conn.close()
@@ -289,7 +458,8 @@ class Catalogue:
             paths = json.loads(row[0] or "[]")
             if path not in paths:
                 paths.append(path)
-                self.db.execute("update documents set paths = ? where id = ?",
+                # found at a new path (a moved file): no longer missing
+                self.db.execute("update documents set paths = ?, missing_since = null where id = ?",
                                 [json.dumps(paths, ensure_ascii=False), document_id])
 
     def _hold(self, path: str, document_id: str) -> None:
@@ -303,6 +473,60 @@ class Catalogue:
         row = self.db.execute("select id from documents where body_fingerprint = ? and id != ?",
                               [fingerprint, extraction.document.id]).fetchone()
         return row[0] if row else None
+
+    # -- files gone from the folders a run was given ---------------------------------------------
+    def paths_under(self, folder: str) -> dict[str, str | None]:
+        """Every catalogued path under ``folder`` (as the runs wrote it), found by the path index,
+        with its document's ``missing_since``."""
+        prefix = folder.rstrip("/") + "/"
+        # the paths that start with the prefix: those from it up to the prefix with "/" → "0"
+        rows = self.db.execute("select p.path, d.missing_since from document_paths p "
+                               "join documents d on d.id = p.document_id where p.path >= ? and p.path < ?",
+                               [prefix, prefix[:-1] + "0"]).fetchall()
+        return dict(rows)
+
+    def found_again(self, paths: Iterable[str]) -> None:
+        """The files at ``paths`` are back: their documents are no longer missing."""
+        with self.db.atomic():
+            for path in paths:
+                self.db.execute("update documents set missing_since = null where id = "
+                                "(select document_id from document_paths where path = ?)", [path])
+
+    def let_go(self, gone: Iterable[str], prune: bool = False) -> int:
+        """The files at ``gone`` are no more: a document still found at another path only loses
+        these; one found nowhere else is marked missing (kept, with its path, so ``cite`` can say
+        the file is gone), or with ``prune`` deleted with its rows. Returns the documents newly
+        marked missing or deleted. Annotators' corrections stay in annotations/ (reported as
+        no longer matching once their document is deleted)."""
+        by_document: dict[str, set[str]] = {}
+        for path in gone:
+            row = self.db.execute("select document_id from document_paths where path = ?", [path]).fetchone()
+            if row:
+                by_document.setdefault(row[0], set()).add(path)
+        changed = 0
+        with self.db.atomic():
+            for doc_id, lost in by_document.items():
+                raw, missing = self.db.execute("select paths, missing_since from documents where id = ?",
+                                               [doc_id]).fetchone() or ("[]", None)
+                paths = json.loads(raw or "[]")
+                kept = [p for p in paths if p not in lost]
+                if kept:  # still found elsewhere (a renamed or copied file): only these paths go
+                    self.db.execute("update documents set paths = ?, path = ? where id = ?",
+                                    [json.dumps(kept, ensure_ascii=False), kept[0], doc_id])
+                    self.db.conn.executemany("delete from document_paths where path = ?", [[p] for p in lost])
+                elif prune:
+                    self._delete_document(doc_id)
+                    changed += 1
+                elif not missing:
+                    self.db.execute("update documents set missing_since = ? where id = ?", [now(), doc_id])
+                    changed += 1
+        return changed
+
+    def _delete_document(self, document_id: str) -> None:
+        """A document and every row of it (its search rows go with them, by trigger)."""
+        for table in ("facts", "mechanisms", "locality_mentions", "document_paths"):
+            self.db.execute(f"delete from {table} where document_id = ?", [document_id])
+        self.db.execute("delete from documents where id = ?", [document_id])
 
     # -- writing --------------------------------------------------------------------------------
     def write(self, extraction: Extraction, run_id: str, fingerprint: str = "") -> tuple[int, int]:
@@ -327,12 +551,16 @@ class Catalogue:
                 "edition": doc.edition, "issuer": doc.issuer, "original_title": doc.original_title,
                 "body_spans": json.dumps(doc.body_spans), "body_fingerprint": fingerprint,
                 "metadata_rules": json.dumps(dict(doc.metadata_rules), ensure_ascii=False),
+                "date": doc.date or None, "date_kind": doc.date_kind or None,
+                "date_precision": doc.date_precision or None,
                 "locality_id": extraction.document_locality.id if extraction.document_locality else None,
                 "chars": len(doc.text), "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
-                "processed_at": now()}
+                "processed_at": now(), "missing_since": None}
             self._insert_rows("documents", [row], on_conflict="update")
             for table in ("facts", "mechanisms", "locality_mentions"):
-                where = "document_id = ?" + (" and source = 'pipeline'" if table != "locality_mentions" else "")
+                # the rows the pipeline made (its rules' and the learned names'), not annotators'
+                where = "document_id = ?" + (" and source in ('pipeline', 'lexicon')"
+                                             if table != "locality_mentions" else "")
                 self.db.execute(f"delete from {table} where {where}", [doc.id])
             self._take_path(doc.id, doc.path)
             self._insert_rows("facts", [_fact_row(doc, f) for f in extraction.facts])
@@ -391,9 +619,7 @@ class Catalogue:
                 self.db.execute("update documents set paths = ?, path = ? where id = ?",
                                 [json.dumps(paths, ensure_ascii=False), paths[0], other_id])
                 continue
-            for table in ("facts", "mechanisms", "locality_mentions", "document_paths"):
-                self.db.execute(f"delete from {table} where document_id = ?", [other_id])
-            self.db.execute("delete from documents where id = ?", [other_id])
+            self._delete_document(other_id)
         self._hold(path, document_id)
 
     def _upsert_localities(self, localities: Iterable[Locality]) -> None:
@@ -471,6 +697,27 @@ class Catalogue:
         """Ids of the rows annotators made (``source = 'annotator'``), found by their own index."""
         return [r[0] for r in self.db.execute(f"select id from {table} where source = 'annotator'").fetchall()]
 
+    # -- names learned from corrections (pipeline.lexicon decides what) --------------------------
+    def learned_names(self) -> dict[str, dict]:
+        """The learned names the catalogue's documents were made with, by name (rows as stored)."""
+        cursor = self.db.execute("select name, status, taught_by, accepted_in from learned_names")
+        return {r[0]: {"name": r[0], "status": r[1], "taught_by": r[2], "accepted_in": r[3]} for r in cursor}
+
+    def save_learned_names(self, rows: list[dict]) -> None:
+        self.db.execute("delete from learned_names")
+        self._insert_rows("learned_names", rows)
+
+    def documents_containing(self, names: list[str], not_of_run: str = "") -> list[dict]:
+        """Whole rows of the documents whose text holds any of ``names`` (one scan of the texts,
+        ``instr``: exact, unlike the search index's words), except those run ``not_of_run`` wrote."""
+        if not names:
+            return []
+        holds = " or ".join("instr(text, ?) > 0" for _ in names)
+        cursor = self.db.execute(f"select * from documents where ({holds}) and coalesce(run_id, '') != ? "
+                                 "order by source_name", [*names, not_of_run])
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
     def refresh_practices(self) -> None:
         """Counts on practices, and practices no mention points to any more removed."""
         with self.db.atomic():
@@ -481,6 +728,47 @@ class Catalogue:
                   document_count = (select count(distinct document_id) from mechanisms m where m.practice_id = practices.id),
                   locality_count = (select count(distinct locality_id) from mechanisms m where m.practice_id = practices.id),
                   mention_count = (select count(*) from mechanisms m where m.practice_id = practices.id)""")
+
+    def refresh_families(self, corrections: list = (), refused: list = ()) -> dict:
+        """Every practice's family (``families.assign``: the rules, then an annotator's merges and
+        splits in order), written to ``families`` and ``practices.family_id``; only what changed
+        is written, so an unchanged catalogue is not re-indexed. Returns what was done:
+        {families, joined (families of several names), applied, unmatched: [{file, line, reason}]}."""
+        stored = {r[0]: r[1:] for r in self.db.execute("select id, name, family_id, family_rule from practices")}
+        named = {pid: row[0] for pid, row in stored.items()}
+        assignment = families.assign(named, list(corrections))
+        members: dict[str, list[str]] = {}
+        for practice_id, member in assignment.members.items():
+            members.setdefault(member.family_id, []).append(named[practice_id])
+        shown = {m.family_id: m.family for m in assignment.members.values()}
+        rows = {fid: (shown[fid], "、".join(sorted(set(names))), len(set(names))) for fid, names in members.items()}
+        with self.db.atomic():
+            current = {r[0]: tuple(r[1:]) for r in self.db.execute("select id, name, names, name_count from families")}
+            gone = [[fid] for fid in current if fid not in rows]
+            self.db.conn.executemany("delete from families where id = ?", gone)
+            changed = [{"id": fid, "name": r[0], "names": r[1], "name_count": r[2]}
+                       for fid, r in rows.items() if current.get(fid) != r]
+            self._insert_rows("families", changed, on_conflict="update")
+            moved = [(m.family_id, m.rule, pid) for pid, m in assignment.members.items()
+                     if stored[pid][1:] != (m.family_id, m.rule)]
+            self.db.conn.executemany("update practices set family_id = ?, family_rule = ? where id = ?", moved)
+            self._refresh_family_places(bool(gone or changed or moved))
+        return {"families": len(rows), "joined": sum(1 for r in rows.values() if r[2] > 1),
+                "applied": assignment.applied, "unmatched": list(refused) + assignment.unmatched}
+
+    def _refresh_family_places(self, families_changed: bool) -> None:
+        """``family_places`` (a family's first report in each locality) and each family's reach,
+        counted again when the families or the mentions and dates they count changed since the
+        last time (``FAMILY_SIGNATURE_SQL``): counting them reads every mention, seconds at
+        10,000 documents, which the views would otherwise cost on every page."""
+        signature = json.dumps(self.db.execute(FAMILY_SIGNATURE_SQL).fetchone())
+        row = self.db.execute("select signature from family_refresh where id = 'places'").fetchone()
+        if not families_changed and row and row[0] == signature:
+            return
+        self.db.execute("delete from family_places")
+        self.db.execute(FAMILY_PLACES_SQL)
+        self.db.execute(FAMILY_REACH_SQL)
+        self.db.execute("insert or replace into family_refresh (id, signature) values ('places', ?)", [signature])
 
     def run_localities(self, run_id: str) -> int:
         """Localities named in the documents this run wrote (a skipped document is not this run's)."""
@@ -502,8 +790,9 @@ def index_tokens_for(extraction: Extraction) -> dict[str, fts.IndexTokens]:
     doc = extraction.document
     texts = {doc.text: fts.index_tokens(doc.text, extraction.search_words)}
     values = [doc.title, *practices.category_ids()]  # practices' names are their mechanisms' names
-    for table, rows in (("facts", [_fact_row(doc, f) for f in extraction.facts]),
-                        ("mechanisms", [_mechanism_row(doc, m, None) for m in extraction.mechanisms])):
+    # a row at a time: all of a large document's rows at once (40,000 facts) only to read a few columns
+    for table, rows in (("facts", (_fact_row(doc, f) for f in extraction.facts)),
+                        ("mechanisms", (_mechanism_row(doc, m, None) for m in extraction.mechanisms))):
         values += [row[c] for row in rows for c in fts.FTS_COLUMNS[table]]
     for value in values:
         if value and value not in texts:
@@ -526,6 +815,50 @@ def locality_chains(db) -> dict[str, list[str]]:
     return {r[0]: (r[1] or "").split("/") for r in db.execute("select id, path from localities").fetchall()}
 
 
+# -- the uncertain first (Label Studio's export reads these on a read-only connection) -------------
+def has_confidence(db) -> bool:
+    """Whether the catalogue's facts and mechanisms have a ``confidence`` column (an older one may not)."""
+    return all(any(r[1] == "confidence" for r in db.execute(f"pragma table_info({t})")) for t in ANNOTATED_TABLES)
+
+
+def documents_least_confident_first(db, below: float | None = None) -> list[dict]:
+    """Documents (with their texts), the one whose least confident fact or mechanism is least
+    confident first; documents whose rows have no confidence last, by name. With ``below``,
+    only documents with a row whose confidence is under it."""
+    columns = "d.id, d.source_name, d.sha256, d.text, d.title, d.publisher, d.published, d.url, d.path"
+    if not has_confidence(db):
+        if below is not None:
+            return []  # no row has a confidence, none is below a threshold
+        cursor = db.execute(f"select {columns}, null as least from documents d order by d.source_name, d.processed_at")
+    else:
+        cursor = db.execute(f"""
+            select {columns}, min(coalesce((select min(confidence) from facts where document_id = d.id), 2),
+                                  coalesce((select min(confidence) from mechanisms where document_id = d.id), 2)) as least
+            from documents d where ? is null or least < ?
+            order by least, d.source_name, d.processed_at""", [below, below])
+    names = [c[0] for c in cursor.description]
+    rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    for row in rows:
+        row["least"] = None if row["least"] is None or row["least"] > 1 else row["least"]
+    return rows
+
+
+def rows_least_confident_first(db, table: str, document_id: str, below: float | None = None) -> list[dict]:
+    """A document's facts or mechanisms, the least confident first, rows without a confidence
+    after them in text order; with ``below``, only rows whose confidence is under it."""
+    if table not in ANNOTATED_TABLES:
+        raise ValueError(f"not a table annotators correct: {table}")
+    if not has_confidence(db):
+        if below is not None:
+            return []
+        cursor = db.execute(f"select * from {table} where document_id = ? order by start", [document_id])
+    else:
+        cursor = db.execute(f"select * from {table} where document_id = ? and (? is null or confidence < ?) "
+                            "order by confidence is null, confidence, start", [document_id, below, below])
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
 def _all_localities(extraction: Extraction) -> Iterable[Locality]:
     seeds = [f.locality for f in extraction.facts] + [m.locality for m in extraction.mechanisms]
     seeds += [p.locality for p in extraction.places] + [extraction.document_locality]
@@ -544,7 +877,8 @@ def _fact_row(doc, f) -> dict:
             "time": f.time or None, "change_from": f.change_from, "chinese_numeral": int(f.chinese_numeral),
             "locality_id": f.locality.id if f.locality else None,
             "sentence": _sentence(doc, f.sentence_start, f.sentence_end), "sentence_start": f.sentence_start,
-            "sentence_end": f.sentence_end, "rule": f.rule, "source": f.source}
+            "sentence_end": f.sentence_end, "rule": f.rule, "source": f.source, "confidence": f.confidence,
+            "confidence_band": band(f.confidence)}
 
 
 def _mechanism_row(doc, m, practice_id: str) -> dict:
@@ -554,7 +888,44 @@ def _mechanism_row(doc, m, practice_id: str) -> dict:
             "components": json.dumps(list(m.components), ensure_ascii=False) if m.components else None,
             "locality_id": m.locality.id if m.locality else None, "practice_id": practice_id,
             "sentence": _sentence(doc, m.sentence_start, m.sentence_end), "sentence_start": m.sentence_start,
-            "sentence_end": m.sentence_end, "rule": m.rule, "source": m.source}
+            "sentence_end": m.sentence_end, "rule": m.rule, "source": m.source, "confidence": m.confidence,
+            "confidence_band": band(m.confidence), "taught_by": m.taught_by or None}
+
+
+def read_families(path: str | Path, family: str = "", limit: int = 0) -> tuple[str, list[dict]]:
+    """(the family's name, its spread: first report per locality, earliest first) for a
+    ``family`` named by its name or any member's name (or a variant of one: 红色物业模式);
+    ("", families by reach, most localities first) without one. ("", []) for an unknown name.
+    Read-only: a catalogue being written is not disturbed."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        conn.row_factory = sqlite3.Row
+        if not family:
+            sql = "select * from practice_families" + (f" limit {int(limit)}" if limit else "")
+            return "", [dict(r) for r in conn.execute(sql)]
+        found = _family_named(conn, family)
+        if found is None:
+            return "", []
+        rows = conn.execute("select * from practice_spread where family_id = ? "
+                            "order by first_reported is null, first_reported, locality", [found[0]])
+        return found[1], [dict(r) for r in rows]
+    finally:
+        conn.close()
+
+
+def _family_named(conn, name: str) -> tuple[str, str] | None:
+    """(id, name) of the family called ``name``, or holding a practice of that name or core."""
+    row = conn.execute("select id, name from families where name = ?", [name]).fetchone()
+    row = row or conn.execute("select f.id, f.name from practices p join families f on f.id = p.family_id "
+                              "where p.name = ? limit 1", [name]).fetchone()
+    if row is None:
+        wanted = families.family_core(name)[0]
+        for practice_name, family_id, family_name in conn.execute(
+                "select p.name, f.id, f.name from practices p join families f on f.id = p.family_id"):
+            if families.family_core(practice_name)[0] == wanted:
+                return family_id, family_name
+        return None
+    return row[0], row[1]
 
 
 def read_rows(path: str | Path) -> tuple[dict[str, str], list[dict], list[dict]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import sqlite3
 import time
@@ -54,6 +55,24 @@ class Citation:
     sha256: str
     source_file_checked: bool  # the file at ``path`` was found and is the one catalogued
     opening: str = ""  # the body's first heading or first words: an untitled document's name
+    # when a run of its folder found its file gone (documents.missing_since), else ""
+    source_missing_since: str = ""
+    checked: bool = False  # an annotator accepted or set it (annotations/)
+    confidence: float | None = None  # P(right) from the scorer; None when unknown
+    low: float = 0.6  # below this an unchecked figure is flagged (``jingyan cite --low-confidence``)
+
+    def caution(self) -> str:
+        """A warning when no annotator checked the figure and its confidence is low ("" else).
+
+        >>> c = Citation(*["x"] * 3, 895.0, *["x"] * 10, 1, 0, 4, 0, 9, "s", False, confidence=0.42)
+        >>> c.caution()
+        '注意：此数据未经人工核对，置信度 0.42（低于 0.60）'
+        >>> Citation(*["x"] * 3, 895.0, *["x"] * 10, 1, 0, 4, 0, 9, "s", False, checked=True, confidence=0.42).caution()
+        ''
+        """
+        if self.checked or self.confidence is None or self.confidence >= self.low:
+            return ""
+        return f"注意：此数据未经人工核对，置信度 {self.confidence:.2f}（低于 {self.low:.2f}）"
 
     def display_title(self) -> str:
         """The title, or for an untitled document what it opens with; never the file's name
@@ -80,6 +99,11 @@ class Citation:
         lines = [self._quoted(), f"数据：{self._figure()}", f"出处：{self.as_gbt7714()} {self.locator()}。"]
         if not self.url and self.path:
             lines.append(f"文件：{self.path}")
+        if self.source_missing_since:
+            lines.append(f"源文件已不在：the source file is gone (since {self.source_missing_since}); "
+                         "the quote is the catalogued text")
+        if self.caution():
+            lines.append(self.caution())
         return "\n".join(lines)
 
     def kind(self) -> str:
@@ -134,7 +158,7 @@ class Citation:
         return item
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "locator": self.locator(), "gbt7714": self.as_gbt7714()}
+        return {**asdict(self), "locator": self.locator(), "gbt7714": self.as_gbt7714(), "caution": self.caution()}
 
 
 def _number(v: float | None) -> str:
@@ -204,7 +228,7 @@ def _source_file_state(paths: list[str], file_sha: str) -> tuple[bool, str]:
     return False, ""
 
 
-def cite(db: Path, fact_id: str) -> Citation:
+def cite(db: Path, fact_id: str, low: float = 0.6) -> Citation:
     """The citation of fact ``fact_id`` in catalogue ``db``, checked against its source."""
     db = Path(db)
     if not db.exists():
@@ -221,11 +245,15 @@ def cite(db: Path, fact_id: str) -> Citation:
         fact, doc = dict(fact), dict(doc)
     finally:
         conn.close()
-    return _checked(fact, doc)
+    return _checked(fact, doc, low)
 
 
-def _checked(fact: dict, doc: dict) -> Citation:
+def _checked(fact: dict, doc: dict, low: float = 0.6) -> Citation:
     text, fid = doc["text"] or "", fact["id"]
+    for key in ("value", "value_max"):
+        if fact.get(key) is not None and not math.isfinite(fact[key]):
+            raise CitationError(f"fact {fid}: its {key} is no finite number ({fact[key]}): not cited; "
+                                f"correct it in annotations/ and run again")
     actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if actual != doc["sha256"]:
         raise CitationError(f"fact {fid}: the stored text of {doc['source_name']} no longer hashes to its sha256 "
@@ -254,4 +282,6 @@ def _checked(fact: dict, doc: dict) -> Citation:
         path=doc.get("path") or "", edition=doc.get("edition") or "",
         paragraph=paragraph_number(text, [tuple(s) for s in spans], start), start=start, end=end,
         sentence_start=s_start, sentence_end=s_end, sha256=doc["sha256"], source_file_checked=checked,
-        opening="" if doc.get("title") else opening_words(text, [tuple(s) for s in spans]))
+        opening="" if doc.get("title") else opening_words(text, [tuple(s) for s in spans]),
+        source_missing_since=doc.get("missing_since") or "",
+        checked=bool(fact.get("checked")), confidence=fact.get("confidence"), low=low)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import sys
 import warnings
 from pathlib import Path
@@ -29,11 +30,32 @@ class OneLineErrors(click.Group):
     """A subcommand's usage error is one line naming the command's --help, not the usage block."""
 
     def invoke(self, ctx: click.Context):
+        args = [*ctx.protected_args, *ctx.args]  # the command line, before the subcommand takes it
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else ctx.command_path
             raise InputError(f"{exc.format_message()} (see {where} --help)") from None
+        except sqlite3.DatabaseError as exc:  # damage the opening check could not see, found when read
+            from .catalogue import damaged_message, is_damage
+
+            if not is_damage(exc):
+                raise
+            raise InputError(damaged_message(_db_argument(args), str(exc))) from None
+
+
+def _db_argument(args: list[str]) -> str:
+    """The --db a command line names (the default when none).
+
+    >>> _db_argument(["cite", "a1b6", "--db", "x.db"]), _db_argument(["eval", "--db=y.db"]), _db_argument([])
+    ('x.db', 'y.db', 'outputs/catalogue.db')
+    """
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg[len("--db="):]
+    return DEFAULT_DB
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,25 +87,68 @@ def main() -> None:
 @click.option("--hanlp-pos", default=Settings.hanlp_pos, show_default=True,
               help="With --tagger hanlp: a HanLP pretrained POS tagger name, or a model folder.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+@click.option("--prune", is_flag=True, help="Delete the documents whose files are gone from the folders run "
+                                            "(without it they are kept and marked missing).")
 def run(paths, db, tagger, workers, dask_address, batch_size, commit_size, annotations_dir, hanlp_tok,
-        hanlp_pos, progress) -> None:
+        hanlp_pos, progress, prune) -> None:
     """Catalogue PATHS (files and folders, recursively) into --db, through the Prefect flow.
 
     Exits 0 when every document went in, 1 when any failed (each listed with its reason).
     """
     settings = Settings(tagger=tagger, workers=workers, dask_address=dask_address, batch_size=batch_size,
                         commit_size=commit_size, annotations_dir=annotations_dir, show_progress=progress,
-                        hanlp_tok=hanlp_tok, hanlp_pos=hanlp_pos)
-    # everything that can be checked is checked before Prefect starts (its temporary server costs ~10 s)
-    _check_inputs(paths, db, settings)
-    if tagger == "hanlp":
-        _check_tagger(settings)
-    _check_rules(settings)
-    from flows.catalogue_flow import run as run_flow
-
-    summary = run_flow(list(paths), db, settings)
-    _print_summary(summary, db)
+                        hanlp_tok=hanlp_tok, hanlp_pos=hanlp_pos, prune=prune)
+    _check_inputs(paths, db, settings)  # a refused run starts nothing: no lock taken, no server spawned
+    summary = _run_flow(list(paths), db, settings)
+    if summary.get("refused"):  # the catalogue turned out damaged while the run read it
+        raise InputError(summary["refused"])
+    _print_summary({**summary, "pruned": prune}, db)
     sys.exit(1 if summary["failed"] else 0)
+
+
+def _run_flow(paths: list[Path], db: Path, settings: Settings) -> dict:
+    """The writer lock, then Prefect's temporary server spawned before Prefect is imported
+    (unless PREFECT_API_URL names a server), the run's start-up while it boots, the flow."""
+    from flows.server import ServerError, starting  # imports no Prefect
+
+    with starting(db, on_wait=lambda line: _wait_for_writer(line, db)) as start:
+        _prepare(db, settings, server_booting=start.server is not None)
+        from flows.catalogue_flow import run
+
+        try:
+            return run(paths, db, settings, start)
+        except ServerError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _prepare(db: Path, settings: Settings, server_booting: bool) -> None:
+    """What the flow needs and the server does not: Prefect and the flow imported, signals
+    handled, the rules checked, and the dictionaries loaded while a server boots (the flow's
+    tagger, kept; with a running server a run with nothing new skips them, the flow loads
+    them when a document needs them)."""
+    _stop_on_signals(db)  # imports the flow and Prefect
+    if server_booting or settings.tagger == "hanlp":
+        _check_tagger(settings)
+    if server_booting:
+        import sqlite_utils  # noqa: F401  (the catalogue's, pandas with it: ~0.3 s the flow would spend)
+    _check_rules(settings)
+
+
+def _wait_for_writer(line: str, db: Path) -> None:
+    """Another run writes the catalogue: say so, and let SIGTERM and Ctrl-C end the wait as
+    they end a run (one line, exit 143/130), not with a traceback."""
+    click.echo(line, err=True)
+    _stop_on_signals(db)
+
+
+def _stop_on_signals(db: Path) -> None:
+    """SIGTERM, Ctrl-C: one line, the temporary server and workers stopped, exit 143/130 (once)."""
+    import signal
+
+    from flows.catalogue_flow import StopOnSignals
+
+    if not isinstance(signal.getsignal(signal.SIGINT), StopOnSignals):
+        StopOnSignals(db).install()
 
 
 def _check_inputs(paths, db: Path, settings: Settings) -> None:
@@ -124,7 +189,8 @@ def _check_catalogue(db: Path) -> None:
 
 
 def _check_tagger(settings: Settings) -> None:
-    """Fail at once, before Prefect starts, when the tagger cannot load."""
+    """Fail before the flow starts when the tagger cannot load; loaded, the flow's documents
+    in this process use it (``tagging.backend_for`` keeps it)."""
     from .tagging import TaggerUnavailable, backend_for
 
     try:
@@ -134,7 +200,8 @@ def _check_tagger(settings: Settings) -> None:
 
 
 def _check_rules(settings: Settings) -> None:
-    """A bad rule file is one message, before Prefect starts, not an error per document."""
+    """A bad rule file is one message and exit 2, before the flow starts (a temporary server
+    already booting is stopped as the command exits), not an error per document."""
     from .process import check_rules
     from .rules import RuleError
     from .tables import TableError
@@ -142,7 +209,7 @@ def _check_rules(settings: Settings) -> None:
     try:
         check_rules(settings)
     except (RuleError, TableError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise InputError(str(exc)) from exc
 
 
 def _print_summary(summary: dict, db: Path) -> None:
@@ -160,10 +227,16 @@ def _print_summary(summary: dict, db: Path) -> None:
                   str(summary["mechanisms"]), str(summary["localities"]), str(summary["failed"]),
                   f"{summary['seconds']:.1f}")
     console.print(table)
+    if summary.get("gone"):
+        console.print(gone_line(summary["gone"], pruned=summary.get("pruned", False)), highlight=False,
+                      soft_wrap=True)
     changed = corrections_changed(summary["corrections"])
     if changed:
         console.print(f"corrections ({summary['corrections']['folder']}): {changed}", highlight=False,
                       soft_wrap=True)
+    if summary.get("relearned"):  # pipeline.lexicon: names the corrections teach changed
+        console.print(f"learned names ({summary['corrections']['folder']}): {counted(summary['relearned'], 'document')} "
+                      "made again from the catalogue", highlight=False, soft_wrap=True)
     for miss in summary["corrections"].get("unmatched", []):
         console.print(f"  not applied: {miss.get('file')}:{miss.get('line')}: {miss.get('reason')}",
                       highlight=False, soft_wrap=True)
@@ -172,6 +245,21 @@ def _print_summary(summary: dict, db: Path) -> None:
         counted(cat[key], noun) for key, noun in (("documents", "document"), ("facts", "fact"),
                                                   ("mechanisms", "mechanism"), ("practices", "practice"),
                                                   ("localities", "locality"))), highlight=False, soft_wrap=True)
+
+
+def gone_line(n: int, pruned: bool) -> str:
+    """What the run did with documents whose files left the folders it was given.
+
+    >>> gone_line(2, pruned=False)
+    'files gone from the folders run: 2 documents kept, marked missing (jingyan run --prune deletes them)'
+    >>> gone_line(1, pruned=True)
+    'files gone from the folders run: 1 document deleted with its facts, mechanisms and places (--prune)'
+    """
+    if pruned:
+        return (f"files gone from the folders run: {counted(n, 'document')} deleted with "
+                f"{'its' if n == 1 else 'their'} facts, mechanisms and places (--prune)")
+    return f"files gone from the folders run: {counted(n, 'document')} kept, marked missing " \
+           "(jingyan run --prune deletes them)"
 
 
 def counted(n: int, noun: str) -> str:
@@ -221,6 +309,7 @@ def eval_(gold_dir, db, quiet, as_json) -> None:
 
     if not has_gold_records(gold_dir):  # before the catalogue is read: a wrong folder is the likelier mistake
         raise InputError(NoGoldRecords.message(gold_dir))
+    _check_catalogue(db)
     texts, facts, mechs = read_rows(db)
     try:
         report = evaluate(gold_dir, texts, facts, mechs)
@@ -236,6 +325,29 @@ def eval_(gold_dir, db, quiet, as_json) -> None:
 
 
 @main.command()
+@click.option("--articles", "sets", nargs=2, multiple=True, type=click.Path(path_type=Path),
+              help="A CORPUS folder and its GOLD folder (repeatable; default: corpus ../shared/gold and "
+                   "../shared/dev/corpus ../shared/dev/gold).")
+@click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
+              type=click.Path(path_type=Path), help="Annotators' corrections on those articles: labels too.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the shipped pipeline/data/confidence_model.json).")
+@click.option("--loao", is_flag=True, help="Print the leave-one-article-out figures instead of training.")
+def train(sets, annotations_dir, out, loao) -> None:
+    """Train the confidence scorer on gold and corrections (or measure it, --loao)."""
+    from .training import DEFAULT_MODEL, DEFAULT_SETS, TrainingError, loao as measure, train as fit
+
+    sets = tuple(sets) or DEFAULT_SETS
+    try:
+        if loao:
+            click.echo(measure(sets, annotations_dir))
+        else:
+            click.echo(json.dumps(fit(sets, annotations_dir, out or DEFAULT_MODEL), ensure_ascii=False))
+    except TrainingError as exc:
+        raise InputError(str(exc)) from None
+
+
+@main.command()
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -248,17 +360,33 @@ def serve(db, port, host) -> None:
 
 
 @main.command()
+@click.option("--port", default=4200, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def server(port, host) -> None:
+    """Run a Prefect server until Ctrl-C, for runs to report to (export the PREFECT_API_URL it
+    prints): each run then skips starting a temporary one, most of a small run's time."""
+    from flows.server import ServerError, serve as serve_prefect
+
+    try:
+        serve_prefect(host, port, announce=lambda text: click.echo(text))
+    except ServerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
 @click.argument("fact_id")
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "gbt7714", "csl-json", "json"]), default="text",
               show_default=True, help="text: quote and reference; gbt7714: the reference only.")
-def cite(fact_id, db, fmt) -> None:
+@click.option("--low-confidence", "low", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Warn when the figure is unchecked by an annotator and its confidence is below this.")
+def cite(fact_id, db, fmt, low) -> None:
     """Cite the figure FACT_ID: exact quote, source, date, place in the text (GB/T 7714, CSL-JSON)."""
     _check_catalogue(db)
     from .citations import CitationError, cite as make_citation
 
     try:
-        citation = make_citation(db, fact_id)
+        citation = make_citation(db, fact_id, low=low)
     except CitationError as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt == "gbt7714":
@@ -269,6 +397,47 @@ def cite(fact_id, db, fmt) -> None:
         click.echo(json.dumps(citation.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(citation.as_text())
+
+
+@main.command()
+@click.argument("family", required=False, default="")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Families listed, most localities first (0: all); not used with FAMILY.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def practices(family, db, limit, as_csv, as_json) -> None:
+    """How practices spread: the families reported in the most localities, or FAMILY's spread
+    (any member's name: 红色物业, “红色物业”模式), first report per locality, earliest first."""
+    _check_catalogue(db)
+    from .catalogue import read_families
+
+    name, rows = read_families(db, family, limit)
+    if family and not rows:
+        raise InputError(f"no practice family named {family} in {db} (jingyan practices lists them)")
+    columns = (SPREAD_COLUMNS if family else FAMILY_COLUMNS)
+    if as_json:
+        click.echo(json.dumps({"family": name, "rows": rows} if family else rows, ensure_ascii=False, indent=2))
+    elif as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[row.get(c) for c in columns] for row in rows])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{name}: first report per locality" if family else "practice families by localities")
+        for column in columns:
+            table.add_column(column, justify="right" if column in ("localities", "documents") else "left")
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row[c]) for c in columns))
+        Console().print(table)
+
+
+FAMILY_COLUMNS = ("family", "names", "localities", "documents", "first_reported", "latest_reported")
+SPREAD_COLUMNS = ("year", "first_reported", "locality", "documents", "names_used")
 
 
 @main.group(cls=OneLineErrors)
@@ -283,12 +452,15 @@ def annotate() -> None:
 @click.option("--annotations", "annotations_dir", default="annotations", show_default=True,
               type=click.Path(path_type=Path))
 @click.option("--csv", "as_csv", is_flag=True, help="Also write the extractions as CSV for spreadsheet editing.")
-def annotate_export(db, out_dir, annotations_dir, as_csv) -> None:
-    """Write Label Studio tasks (one per document, extractions as pre-annotations) and the config."""
+@click.option("--below", type=click.FloatRange(0, 1), default=None,
+              help="Only the facts and mechanisms whose confidence is below this (e.g. 0.6).")
+def annotate_export(db, out_dir, annotations_dir, as_csv, below) -> None:
+    """Write Label Studio tasks (one per document, extractions as pre-annotations) and the config,
+    the least confident first."""
     _check_catalogue(db)
     from .labelstudio import export_tasks
 
-    written = export_tasks(db, out_dir, annotations_dir=annotations_dir, as_csv=as_csv)
+    written = export_tasks(db, out_dir, annotations_dir=annotations_dir, as_csv=as_csv, below=below)
     for path in written:
         click.echo(str(path))
 
@@ -303,11 +475,15 @@ def annotate_import(export_file, db, annotations_dir) -> None:
     """Turn a Label Studio export (JSON) or an edited CSV into correction records in --annotations."""
     from .labelstudio import ImportError_, import_corrections
 
+    if db.exists():  # without a catalogue the export alone is read
+        _check_catalogue(db)
     try:
         report = import_corrections(export_file, annotations_dir, db=db)
     except ImportError_ as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.summary())
+    if report.refused:  # the others were written; each refused one is named above
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Iterable
@@ -325,6 +326,111 @@ def _invalid(rec: dict) -> str:
         return f"unknown type {rec.get('type')!r}"
     if not rec.get("anchor") or not rec.get("doc"):
         return "no doc or anchor"
+    return record_problem(rec)
+
+
+# -- bad input: what no correction may carry ------------------------------------------------------
+# A name is a practice's name, not a passage: the gold's longest has 26 characters
+# (数字管理无处不在、智能监管无时不有、精准服务无处不享), its shortest 2 (六稳).
+NAME_CHARS = (2, 40)
+# what ends a sentence: a name holding one is (at least) a whole sentence
+SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
+TEXT_FIELDS = ("anchor", "doc", "unit", "qualifier", "subject", "time", "name", "kind", "definition")
+
+
+def record_problem(rec: dict) -> str:
+    """Why a correction record is bad input ("" when it is not): a figure that is no finite
+    number (1e999 reads as infinity), text with a control character (a NUL byte), a name that
+    is empty, one character, longer than a name runs, or a whole sentence.
+
+    >>> record_problem({"type": "fact", "value": float("inf")})
+    'value is not a finite number (inf)'
+    >>> record_problem({"type": "mechanism", "name": "楼宇联络员制度"})
+    ''
+    >>> record_problem({"type": "mechanism", "name": "楼"})
+    'name 楼 has 1 character (a name has 2 to 40)'
+    >>> record_problem({"type": "mechanism", "name": "街道设立楼宇联络员制度。"})
+    "name '街道设立楼宇联络员制度。' is a whole sentence (it holds 。), not a name"
+    """
+    for key in NUMERIC_FIELDS:
+        value = rec.get(key)
+        if value is None or value == "":
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return f"{key} is not a number ({value!r})"
+        if isinstance(value, bool) or not math.isfinite(number):
+            return f"{key} is not a finite number ({value!r})"
+    for key in TEXT_FIELDS:
+        value = rec.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} is not text ({type(value).__name__})"
+        if value and CONTROL.search(value):
+            return f"{key} holds a control character ({_control_names(value)})"
+    parts = rec.get("components")
+    if parts is not None:
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            return "components is not a list of texts"
+        if any(CONTROL.search(p) for p in parts):
+            return "components hold a control character"
+    if "locality" in rec and not (isinstance(rec["locality"], list) and all(isinstance(p, str) for p in rec["locality"])):
+        return "locality is not a list of place names"
+    if rec.get("type") == "mechanism" and "name" in rec:
+        return name_problem(rec["name"])
+    return ""
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def _control_names(text: str) -> str:
+    return ", ".join(sorted({f"U+{ord(c):04X}" for c in CONTROL.findall(text)}))
+
+
+def name_problem(name: str) -> str:
+    """Why ``name`` cannot be a mechanism's name ("" when it can).
+
+    >>> name_problem(""), name_problem("红色物业")
+    ('name is empty', '')
+    """
+    core = normalise_name(name)
+    low, high = NAME_CHARS
+    if not core:
+        return "name is empty"
+    if len(core) < low:
+        return f"name {core} has {len(core)} character (a name has {low} to {high})"
+    if len(core) > high:
+        return f"name has {len(core)} characters (a name has {low} to {high}): {core[:20]}…"
+    found = SENTENCE_PUNCTUATION.search(name)
+    if found:
+        return f"name {name!r} is a whole sentence (it holds {found.group()}), not a name"
+    return ""
+
+
+def sentence_problem(rec: dict, text: str) -> str:
+    """A mechanism's name that is its whole sentence in the document (where the text shows it).
+
+    >>> text = "前言。设立楼宇联络员制度。后记"
+    >>> rec = {"type": "mechanism", "anchor": "设立楼宇联络员制度", "name": "设立楼宇联络员制度"}
+    >>> sentence_problem(rec, text)
+    'name is the whole sentence 设立楼宇联络员制度, not a name'
+    >>> sentence_problem({**rec, "anchor": "楼宇联络员制度", "name": "楼宇联络员制度"}, text)
+    ''
+    """
+    if rec.get("type") != "mechanism" or rec.get("action") == "reject":
+        return ""
+    try:
+        start, end = anchor_span(text, rec["anchor"], int(rec.get("occurrence", 1) or 1))
+    except (GoldError, KeyError, TypeError, ValueError):
+        return ""  # reported as an anchor not found
+    s_start, s_end = sentence_bounds(text, start, end)
+    whole = text[s_start:s_end].strip()
+    sentence = whole.rstrip("。！？!?；;")
+    name = normalise_name(rec.get("name") or text[start:end])
+    # a heading line without an end mark may well be a practice's name (“四步法”工作法)
+    if sentence != whole and name == normalise_name(sentence):
+        return f"name is the whole sentence {sentence}, not a name"
     return ""
 
 
@@ -359,6 +465,10 @@ def apply(catalogue, folder: str | Path) -> dict:
                 report["unmatched"].append({**where, "reason": note})
             outcomes = []
             for doc in targets:
+                problem = sentence_problem(rec, doc["text"])
+                if problem:
+                    outcomes.append(problem)
+                    continue
                 try:
                     outcomes.append(applier.apply(rec, doc))
                 except GoldError as exc:

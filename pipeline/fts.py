@@ -37,6 +37,7 @@ FTS_COLUMNS: dict[str, tuple[str, ...]] = {
     "facts": ("subject", "text"),
     "mechanisms": ("name", "definition", "components"),
     "practices": ("name", "category"),
+    "families": ("name", "names"),  # a family is found by any member's name (issue 24)
 }
 
 FTS5_TOKENIZE_QUERY = 0x0001
@@ -125,18 +126,29 @@ def index_tokens(text: str, paragraphs: list[tuple[int, int, list[str]]] | None 
 def _cut_index_tokens(text: str, paragraphs) -> IndexTokens:
     seg = segmenter()
     folded = text.translate(_FOLD)
-    parts: list[str] = []
+    # packed a paragraph at a time: a list entry per word of a 12 MB document, joined at the
+    # end, held ~130 MB at once; the paragraphs' packed bytes hold what the index gets
+    words: list[bytes] = []
     flags: list[bytes] = []
+
+    def pack(cut) -> None:
+        parts: list[str] = []
+        part_flags: list[bytes] = []
+        _pack(cut, seg.freq, parts, part_flags)
+        if parts:  # no empty piece: joined by NUL, the pieces are the words joined by NUL
+            words.append("\0".join(parts).encode("utf-8"))
+            flags.append(b"".join(part_flags))
+
     char = 0
     for start, end, cut in paragraphs or ():
         if (start < char or sum(map(len, cut)) != end - start
                 or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
             return _cut_index_tokens(text, None)
-        _pack(seg.cut(folded[char:start]), seg.freq, parts, flags)
-        _pack(cut, seg.freq, parts, flags)
+        pack(seg.cut(folded[char:start]))
+        pack(cut)
         char = end
-    _pack(seg.cut(folded[char:]), seg.freq, parts, flags)
-    return IndexTokens("\0".join(parts).encode("utf-8"), b"".join(flags))
+    pack(seg.cut(folded[char:]))
+    return IndexTokens(b"\0".join(words), b"".join(flags))
 
 
 # word → (its tokens joined by NUL, their flags), b"" flags for punctuation and spaces. A

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import furniture
-from .metadata import Metadata, iso_date, read_meta_tags, read_metadata
+from .metadata import Metadata, document_date, iso_date, read_meta_tags, read_metadata
 from .records import Document
 from .settings import Settings
 
@@ -267,12 +267,15 @@ def read_document(path: str | os.PathLike, settings: Settings) -> Document:
     meta = read_metadata(lines, data_dir=settings.data_dir)
     if suffix in HTML_SUFFIXES:
         meta = html_metadata(meta, page_meta)
+    when = document_date(text, meta.published, meta.rules.get("published", ""), settings.data_dir)
     return Document(
         source_name=path.name, path=str(path), sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         file_sha256=hashlib.sha256(data).hexdigest(), text=text, encoding=encoding,
         title=meta.title, publisher=meta.publisher, published=meta.published, author=meta.author,
         url=meta.url, edition=meta.edition, issuer=meta.issuer, original_title=meta.original_title,
-        body_spans=furniture.body_spans(lines), metadata_rules=tuple(sorted(meta.rules.items())),
+        body_spans=furniture.body_spans(lines),
+        metadata_rules=tuple(sorted({**meta.rules, **({"date": when.rule} if when.rule else {})}.items())),
+        date=when.date, date_kind=when.kind, date_precision=when.precision,
     )
 
 

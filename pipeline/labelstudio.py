@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -29,9 +30,9 @@ from pathlib import Path
 
 from . import PIPELINE_VERSION
 from .anchors import GoldError, anchor_span, occurrence_of
-from .catalogue import locality_chains
+from .catalogue import documents_least_confident_first, locality_chains, rows_least_confident_first
 from .corrections import (FACT_RECORD_FIELDS, MECHANISM_RECORD_FIELDS, append_records, clean_fields,
-                          row_fields)
+                          record_problem, row_fields, sentence_problem)
 
 LABEL_CONTROL = "label"
 TEXT_OBJECT = "text"
@@ -111,11 +112,15 @@ def _field_text(name: str, value) -> str:
     return str(value)
 
 
-def region_results(rid: str, kind: str, start: int, end: int, text: str, fields: dict) -> list[dict]:
-    """One region as Label Studio result items: the label, then one item per field given."""
+def region_results(rid: str, kind: str, start: int, end: int, text: str, fields: dict,
+                   confidence: float | None = None) -> list[dict]:
+    """One region as Label Studio result items: the label (with the row's confidence as its
+    ``score``, which Label Studio shows on the region), then one item per field given."""
     span = {"start": start, "end": end}
     items = [{"id": rid, "from_name": LABEL_CONTROL, "to_name": TEXT_OBJECT, "type": "labels",
               "value": {**span, "text": text, "labels": [LABELS[kind]]}}]
+    if confidence is not None:
+        items[0]["score"] = confidence
     for name, control in CONTROLS.get(kind, []):
         if name not in fields:
             continue
@@ -129,16 +134,24 @@ def _rows(conn, sql: str, args) -> list[dict]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
-def document_predictions(conn, doc: dict, chains: dict) -> list[dict]:
-    """The catalogue's extractions of one document as prediction result items."""
+def document_predictions(conn, doc: dict, chains: dict, below: float | None = None) -> list[dict]:
+    """The catalogue's extractions of one document as prediction result items, the least
+    confident first (rows without a confidence after them, in text order), place names last.
+    With ``below``, only the facts and mechanisms whose confidence is under it (and no places)."""
     text = doc["text"]
-    result = []
+    regions = []
     for kind, table in (("fact", "facts"), ("mechanism", "mechanisms")):
-        for row in _rows(conn, f"select * from {table} where document_id = ? order by start", [doc["id"]]):
-            result += region_results(row["id"], kind, row["start"], row["end"], text[row["start"]:row["end"]],
-                                     row_fields(kind, row, chains))
-    for row in _rows(conn, "select * from locality_mentions where document_id = ? order by start", [doc["id"]]):
-        result += region_results(row["id"], "locality", row["start"], row["end"], text[row["start"]:row["end"]], {})
+        for row in rows_least_confident_first(conn, table, doc["id"], below):
+            regions.append((kind, row))
+    regions.sort(key=lambda kr: (kr[1].get("confidence") is None, kr[1].get("confidence") or 0, kr[1]["start"]))
+    result = []
+    for kind, row in regions:
+        result += region_results(row["id"], kind, row["start"], row["end"], text[row["start"]:row["end"]],
+                                 row_fields(kind, row, chains), row.get("confidence"))
+    if below is None:
+        for row in _rows(conn, "select * from locality_mentions where document_id = ? order by start", [doc["id"]]):
+            result += region_results(row["id"], "locality", row["start"], row["end"],
+                                     text[row["start"]:row["end"]], {})
     return result
 
 
@@ -148,11 +161,15 @@ def _corrections_count(annotations_dir: Path, source_name: str) -> int:
 
 
 def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotations"),
-                 as_csv: bool = False) -> list[Path]:
+                 as_csv: bool = False, below: float | None = None) -> list[Path]:
     """Write tasks.json (one task per document) and labeling_config.xml; facts/mechanisms.csv with as_csv.
 
     The catalogue already has annotations/ applied, so the pre-annotations show the
     corrected state; each task says how many corrections its document already has.
+    Annotators see the uncertain first: tasks in ascending order of their least confident
+    fact or mechanism (its confidence is the task's prediction ``score``), regions within a
+    task likewise; with ``below`` (0.6), only the rows whose confidence is under it, and only
+    the documents that have one.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -160,8 +177,7 @@ def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotati
     try:
         chains = locality_chains(conn)
         tasks = []
-        docs = _rows(conn, "select id, source_name, sha256, text, title, publisher, published, url, path "
-                           "from documents order by source_name, processed_at", [])
+        docs = documents_least_confident_first(conn, below)
         for doc in docs:
             meta = {"document_id": doc["id"], "source_name": doc["source_name"], "sha256": doc["sha256"]}
             data = {"text": doc["text"], **meta, "title": doc["title"] or doc["source_name"],
@@ -169,19 +185,20 @@ def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotati
                     "url": doc["url"] or "", "path": doc["path"] or "",
                     "corrections": _corrections_count(annotations_dir, doc["source_name"])}
             tasks.append({"data": data, "meta": meta, "predictions": [{
-                "model_version": f"jingyan-{PIPELINE_VERSION}", "score": 1.0,
-                "result": document_predictions(conn, doc, chains)}]})
+                "model_version": f"jingyan-{PIPELINE_VERSION}",
+                "score": 1.0 if doc["least"] is None else doc["least"],
+                "result": document_predictions(conn, doc, chains, below)}]})
         written = [out_dir / "tasks.json", out_dir / "labeling_config.xml"]
         written[0].write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
         written[1].write_text(labeling_config(), encoding="utf-8")
         if as_csv:
-            written += _export_csv(conn, out_dir, chains)
+            written += _export_csv(conn, out_dir, chains, docs, below)
         return written
     finally:
         conn.close()
 
 
-CSV_COMMON = ["action", "id", "doc", "document_sha256", "start", "end", "anchor", "occurrence"]
+CSV_COMMON = ["action", "id", "doc", "document_sha256", "start", "end", "anchor", "occurrence", "confidence"]
 CSV_COLUMNS = {
     "fact": CSV_COMMON + list(FACT_RECORD_FIELDS) + ["sentence", "who"],
     "mechanism": CSV_COMMON + list(MECHANISM_RECORD_FIELDS) + ["sentence", "who"],
@@ -199,14 +216,15 @@ def _csv_cell(name: str, value) -> str:
     return str(value)
 
 
-def _export_csv(conn, out_dir: Path, chains: dict) -> list[Path]:
+def _export_csv(conn, out_dir: Path, chains: dict, docs: list[dict], below: float | None) -> list[Path]:
     """facts.csv and mechanisms.csv: one row per extraction; fill ``action`` (accept/reject), edit
-    cells, or add a row without ``id`` (doc, anchor, occurrence and the fields) for a new one."""
+    cells, or add a row without ``id`` (doc, anchor, occurrence and the fields) for a new one.
+    Documents in the tasks' order, each document's rows the least confident first."""
     written = []
     for kind, table in (("fact", "facts"), ("mechanism", "mechanisms")):
         path = out_dir / f"{table}.csv"
-        rows = _rows(conn, f"select t.*, d.source_name, d.sha256 as doc_sha, d.text as doc_text from {table} t "
-                           f"join documents d on d.id = t.document_id order by d.source_name, t.start", [])
+        rows = [{**row, "source_name": doc["source_name"], "doc_sha": doc["sha256"], "doc_text": doc["text"]}
+                for doc in docs for row in rows_least_confident_first(conn, table, doc["id"], below)]
         with path.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: spreadsheets read it as UTF-8
             writer = csv.DictWriter(fh, CSV_COLUMNS[kind])
             writer.writeheader()
@@ -216,7 +234,8 @@ def _export_csv(conn, out_dir: Path, chains: dict) -> list[Path]:
                 out = {"action": "", "id": row["id"], "doc": row["source_name"], "document_sha256": row["doc_sha"],
                        "start": row["start"], "end": row["end"], "anchor": anchor,
                        "occurrence": occurrence_of(row["doc_text"], row["start"], anchor),
-                       "sentence": row.get("sentence") or "", "who": ""}
+                       "sentence": row.get("sentence") or "", "who": "",
+                       "confidence": "" if row.get("confidence") is None else row["confidence"]}
                 out.update({k: _csv_cell(k, fields.get(k)) for k in CSV_COLUMNS[kind] if k in fields})
                 writer.writerow(out)
         written.append(path)
@@ -234,13 +253,18 @@ class ImportReport:
     by_action: Counter = field(default_factory=Counter)
     files: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # records refused as bad input, each with the file and task (or line) it came from; the
+    # others are written all the same
+    refused: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         actions = ", ".join(f"{a} {self.by_action[a]}" for a in ("accept", "reject", "edit", "add"))
         lines = [f"{self.export_file}: {self.tasks} tasks, {self.annotations} annotations → {self.records} "
-                 f"corrections ({actions}); {self.added} new, {self.records - self.added} already recorded"]
+                 f"corrections ({actions}); {self.added} new, {self.records - self.added} already recorded"
+                 + (f"; {len(self.refused)} refused" if self.refused else "")]
         lines += [f"  {path}: +{n}" for path, n in sorted(self.files.items()) if n]
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  refused: {r}" for r in self.refused]
         return "\n".join(lines)
 
 
@@ -450,7 +474,8 @@ def import_corrections(export_file: Path, annotations_dir: Path, db: Path | None
     records: list[dict] = []
     for index, task in enumerate(tasks):
         doc = _task_document(task, index, export_file)
-        where = f"{export_file}: task {index + 1} ({doc['source_name']})"
+        task_id = f", id {task['id']}" if isinstance(task, dict) and task.get("id") is not None else ""
+        where = f"{export_file}: task {index + 1}{task_id} ({doc['source_name']})"
         report.tasks += 1
         annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         if not annotations:
@@ -463,8 +488,22 @@ def import_corrections(export_file: Path, annotations_dir: Path, db: Path | None
             report.annotations += 1
             regions = parse_regions(ann.get("result"), f"{where} annotation {ann.get('id', '?')}", doc["text"])
             when = str(ann.get("updated_at") or ann.get("created_at") or _now())
-            records += compare(doc, predicted, regions, _who(ann), when, report.notes)
+            records += _sound(compare(doc, predicted, regions, _who(ann), when, report.notes), doc, where,
+                              report)
     return _write(report, annotations_dir, records)
+
+
+def _sound(records: list[dict], doc: dict, where: str, report: ImportReport) -> list[dict]:
+    """The records that are no bad input; each refused one named in ``report.refused``
+    (a figure of 1e999, a name with a NUL byte, of one or 300 characters, a whole sentence)."""
+    kept = []
+    for rec in records:
+        problem = record_problem(rec) or sentence_problem(rec, doc["text"])
+        if problem:
+            report.refused.append(f"{where}: {rec['type']} {rec['anchor'][:30]!r} ({rec['action']}): {problem}")
+        else:
+            kept.append(rec)
+    return kept
 
 
 def _write(report: ImportReport, annotations_dir: Path, records: list[dict]) -> ImportReport:
@@ -485,8 +524,10 @@ def _import_csv(path: Path, annotations_dir: Path, db: Path | None) -> ImportRep
     """facts.csv / mechanisms.csv as exported, edited: ``action`` accept/reject, edited cells → edit,
     rows without ``id`` → add. Untouched rows say nothing (a spreadsheet has no 'submitted')."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        # Python's csv reader stops the whole file at a NUL byte; read as another control
+        # character, the cell holding it is refused by its line and the other lines kept
+        text = path.read_text(encoding="utf-8-sig").replace("\x00", "\x01")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ImportError_(f"{path}: unreadable CSV: {exc}") from None
     header = set(rows[0]) if rows else set()
@@ -524,7 +565,8 @@ def _import_csv(path: Path, annotations_dir: Path, db: Path | None) -> ImportRep
             raise ImportError_(
                 f"{where}: anchor {row['anchor']!r} (occurrence {occurrence}) not in {doc['source_name']}") from None
         who = (row.get("who") or "").strip() or who_default
-        records.append(_record(kind, action, doc, start, end, fields, rid or None, who, _now()))
+        records += _sound([_record(kind, action, doc, start, end, fields, rid or None, who, _now())], doc, where,
+                          report)
     return _write(report, annotations_dir, records)
 
 

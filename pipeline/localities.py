@@ -255,17 +255,56 @@ class Places:
         if i is None:
             return self.document_locality
         sent = self.sentences[i]
-        scoped = [m for m in self.mentions if m.scoping and m.paragraph == sent.paragraph and m.start < offset
-                  and not (m.level == "estate" and self._moved_up(m.sentence, i))
-                  and not (m.clause_only and self._clause_ended(m.end, offset))
-                  and not self._returned(m, offset)]
-        if scoped:
-            return max(scoped, key=lambda m: (m.start, LEVEL_RANK[m.level])).locality
+        scoped = self._last_scoping(sent.paragraph, i, offset)
+        if scoped is not None:
+            return scoped.locality
         if self._is_lead_in(i):
-            nxt = [m for m in self.mentions if m.scoping and not m.clause_only and m.sentence == i + 1]
+            nxt = [m for m in self._scoping_by_sentence.get(i + 1, ()) if not m.clause_only]
             if nxt:
                 return min(nxt, key=lambda m: m.start).locality
         return self._organ_level(sent, offset) or self.document_locality
+
+    def _last_scoping(self, paragraph: int, i: int, offset: int) -> Mention | None:
+        """The scoping mention of the paragraph in effect at ``offset`` (sentence ``i``): the
+        latest one before it still holding, the higher level's rank winning at one start.
+
+        Read backwards from ``offset`` through the paragraph's scoping mentions (sorted by
+        start), so that a document's cost stays linear in its size: a scan of every mention
+        for every fact made a 1 MB document quadratic."""
+        in_paragraph = self._scoping_by_paragraph.get(paragraph)
+        if not in_paragraph:
+            return None
+        starts, mentions = in_paragraph
+        best = None
+        for j in range(bisect.bisect_left(starts, offset) - 1, -1, -1):
+            m = mentions[j]
+            if best is not None and m.start < best.start:
+                break
+            if (m.level == "estate" and self._moved_up(m.sentence, i)) or (
+                    m.clause_only and self._clause_ended(m.end, offset)) or self._returned(m, offset):
+                continue
+            # at one start the higher rank wins, and at one rank the mention listed first
+            if best is None or LEVEL_RANK[m.level] >= LEVEL_RANK[best.level]:
+                best = m
+        return best
+
+    @functools.cached_property
+    def _scoping_by_paragraph(self) -> dict[int, tuple[list[int], list[Mention]]]:
+        """paragraph → (starts, scoping mentions), in the order of ``mentions`` (by start)."""
+        out: dict[int, tuple[list[int], list[Mention]]] = {}
+        for m in sorted((m for m in self.mentions if m.scoping), key=lambda m: m.start):
+            starts, mentions = out.setdefault(m.paragraph, ([], []))
+            starts.append(m.start)
+            mentions.append(m)
+        return out
+
+    @functools.cached_property
+    def _scoping_by_sentence(self) -> dict[int, list[Mention]]:
+        out: dict[int, list[Mention]] = {}
+        for m in self.mentions:
+            if m.scoping:
+                out.setdefault(m.sentence, []).append(m)
+        return out
 
     def _organ_level(self, sent: Sentence, offset: int) -> Locality | None:
         """市委…确定了21个市直机关: in an article about a street or community, a clause whose
@@ -297,12 +336,25 @@ class Places:
         """Has a clause opening with a whole word of a higher level (全市…, 我区…) come between
         mention ``m`` and ``offset`` (LOC-WHOLE-RETURN): the text has gone back from the lower
         place to the article's own (柳北区某社区…。全市共有党员… → the city)."""
-        return any(m.start < at < offset and LEVEL_RANK[level] < LEVEL_RANK[m.level] for at, level in self.returns)
+        ats, levels = self._returns_by_offset
+        rank = LEVEL_RANK[m.level]
+        return any(LEVEL_RANK[levels[k]] < rank
+                   for k in range(bisect.bisect_right(ats, m.start), bisect.bisect_left(ats, offset)))
+
+    @functools.cached_property
+    def _returns_by_offset(self) -> tuple[list[int], list[str]]:
+        ordered = sorted(self.returns)
+        return [at for at, _ in ordered], [level for _, level in ordered]
 
     def _moved_up(self, since: int, i: int) -> bool:
         """Has a sentence after ``since`` up to ``i`` opened with a bare higher unit (社区还…,
         街道…): the text has left the estate for the community or street that holds it."""
-        return any(since < k <= i for k in self.opens_up)
+        k = bisect.bisect_right(self._opens_up_sorted, since)
+        return k < len(self._opens_up_sorted) and self._opens_up_sorted[k] <= i
+
+    @functools.cached_property
+    def _opens_up_sorted(self) -> list[int]:
+        return sorted(self.opens_up)
 
     def in_heading(self, offset: int) -> bool:
         """Is ``offset`` in a section heading (“三问于民”让老旧小区改造更贴民心), which says
@@ -313,11 +365,19 @@ class Places:
     def adjacent(self, offset: int) -> Locality | None:
         """The place written right before ``offset`` (a quote between allowed), or None:
         南院门街道“书院红” → 南院门街道 for the name 书院红."""
-        for m in self.mentions:
-            if m.locality is not None and m.end <= offset <= m.end + 1 and (
-                    m.end == offset or self._char(m.end) in self.rules.quotes_before_name.value):
+        for _, m in sorted(self._mentions_by_end.get(offset, []) + self._mentions_by_end.get(offset - 1, []),
+                           key=lambda pair: pair[0]):  # the first in ``mentions`` that fits
+            if m.locality is not None and (m.end == offset or self._char(m.end) in self.rules.quotes_before_name.value):
                 return m.locality
         return None
+
+    @functools.cached_property
+    def _mentions_by_end(self) -> dict[int, list[tuple[int, Mention]]]:
+        """end → (position in ``mentions``, mention): ``adjacent`` looks at two ends, not at all."""
+        out: dict[int, list[tuple[int, Mention]]] = {}
+        for k, m in enumerate(self.mentions):
+            out.setdefault(m.end, []).append((k, m))
+        return out
 
     @functools.cached_property
     def _sentence_starts(self) -> list[int]:
@@ -359,7 +419,7 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     zi = zone_index(settings.data_dir)
     sentences = list(tagged.sentences)
     mentions: list[Mention] = []
-    bounds = [_token_bounds(sent) for sent in sentences]  # read by every step below
+    bounds = SentenceBounds(sentences)  # read by every step below
     for si, sent in enumerate(sentences):
         found = admin_mentions(sent, si, g, lex, bounds[si], zi)
         mentions += found + short_zone_mentions(sent, si, zi, lex, found, bounds[si])
@@ -371,14 +431,15 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
         resolve_admin(mentions + title_mentions, g)
         districts = _document_districts(mentions + title_mentions, g)
     city_zones = _generic_zones(mentions + title_mentions, g, zi, lex)
+    by_sentence = _by_sentence(mentions)  # each step below reads its sentence's mentions only
     for si, sent in enumerate(sentences):
-        mentions += generic_zone_mentions(sent, si, city_zones, lex, [m for m in mentions if m.sentence == si],
-                                          bounds[si])
+        mentions += generic_zone_mentions(sent, si, city_zones, lex, by_sentence.get(si, []), bounds[si])
     if not districts[0] and not districts[1]:  # no district or city named: a street unique in the country
         districts = (unique_street_districts(sentences, g), ())
     known = KnownSubunits(g, lex, *districts)
+    by_sentence = _by_sentence(mentions)
     for si, sent in enumerate(sentences):
-        found = [m for m in mentions if m.sentence == si]
+        found = by_sentence.get(si, [])
         extra = district_alias_mentions(sent, si, g, lex, districts[0], found, bounds[si])
         extra += sub_mentions(sent, si, known, lex, found + extra, bounds[si])
         mentions += extra
@@ -405,10 +466,38 @@ def find_places(tagged: Tagged, settings: Settings) -> Places:
     return Places(places, doc_loc, mentions, sentences, opens_up, organs, returns, lex.rules)
 
 
+def _by_sentence(mentions: list[Mention]) -> dict[int, list[Mention]]:
+    """sentence index → its mentions, in their order (a filter of all mentions per sentence
+    made a long document quadratic)."""
+    out: dict[int, list[Mention]] = {}
+    for m in mentions:
+        out.setdefault(m.sentence, []).append(m)
+    return out
+
+
 # ---- step 1: mentions -------------------------------------------------------------------
 
 
 TokenBounds = tuple[set[int], set[int], dict[int, str]]
+
+
+class SentenceBounds:
+    """``_token_bounds`` of each sentence by index, made when first read and kept for the
+    passes over the document, up to ``keep`` sentences (an article has a few hundred); past
+    that (a yearbook, a 12 MB report) they are made again when read again: a set and a dict
+    per token of every sentence, held at once, cost ~100 bytes a token (~400 MB for 12 MB)."""
+
+    def __init__(self, sentences: list[Sentence], keep: int = 2_000):
+        self.sentences, self.keep = sentences, keep
+        self._made: dict[int, TokenBounds] = {}
+
+    def __getitem__(self, i: int) -> TokenBounds:
+        made = self._made.get(i)
+        if made is None:
+            if len(self._made) >= self.keep:
+                self._made.clear()
+            made = self._made[i] = _token_bounds(self.sentences[i])
+        return made
 
 
 def _token_bounds(sent: Sentence) -> TokenBounds:
@@ -715,6 +804,7 @@ class KnownSubunits:
         endings = lex.listed_endings
         self.by_code = {c: _listed_subunits(g, c, endings) for c in self.named + self.others}
         self.prefixes = frozenset().union(*(_listed_prefixes(g, c, endings) for c in self.by_code))
+        self._others_by_name: dict[str, list[str]] | None = None
 
     def get(self, name: str):
         """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
@@ -722,8 +812,13 @@ class KnownSubunits:
             unit = self.by_code[code].get(name)
             if unit:
                 return code, unit
-        hits = [(code, self.by_code[code][name]) for code in self.others if name in self.by_code[code]]
-        return hits[0] if len(hits) == 1 else None
+        if self._others_by_name is None:  # built at the first look-up that gets here
+            self._others_by_name = {}
+            for code in self.others:
+                for listed in self.by_code[code]:
+                    self._others_by_name.setdefault(listed, []).append(code)
+        codes = self._others_by_name.get(name, ())
+        return (codes[0], self.by_code[codes[0]][name]) if len(codes) == 1 else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -784,7 +879,8 @@ def _prefix_start(sent: Sentence, at: int, rule: SuffixRule, found: list[Mention
             return begin
     if rule.mode == "chained":
         return None
-    toks = [t for t in sent.tokens if t.end <= base + at]
+    # the tokens ending by the suffix (in text order: bisect, not a scan of the sentence per suffix)
+    toks = sent.tokens[:bisect.bisect_right(sent.tokens, base + at, key=lambda t: t.end)]
     begin = at
     for t in reversed(toks):
         if base + at - t.start > rules.max_prefix_chars.value or not CJK.fullmatch(t.text) \

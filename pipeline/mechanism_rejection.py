@@ -79,7 +79,7 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
         return why
     quote_close = c.core_end + 1
     run_end = _chain_end(text, quote_close)
-    right = text[run_end:][:12]
+    right = text[run_end:run_end + 12]  # not text[run_end:]: a copy of the rest of the document
     why = _context_not_practice(core, text, c, run_end, tokens, rules)
     if why:
         return why
@@ -259,14 +259,17 @@ def _tokens_in(tokens: list[Token], start: int, end: int) -> list[Token]:
     return inside
 
 
+ADJACENT_QUOTE = re.compile(r"[、]?[“「『][^“”\n]{1,30}[”」』]")
+
+
 def _chain_end(text: str, end: int) -> int:
     """End of a run of adjacent quotes: “明清建筑博物馆”“半部中国近代史”之誉 → before 之誉."""
     pos = end
     while True:
-        m = re.match(r"[、]?[“「『][^“”\n]{1,30}[”」』]", text[pos:])
+        m = ADJACENT_QUOTE.match(text, pos)  # at pos, without copying the rest of the document
         if not m:
             return pos
-        pos += m.end()
+        pos = m.end()
 
 
 def _items(tokens: list[Token]) -> list[list[Token]]:

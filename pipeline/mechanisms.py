@@ -17,9 +17,11 @@ of ``Settings.data_dir``), each lexicon, cue and pattern with the rule id every 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
+from .anchors import normalise_name
+from .lexicon import Lexicon, from_json
 from .mechanism_candidates import Candidate, find_candidates
 from .mechanism_components import (abbreviation_parts, components_of, digit_components, list_after,
                                    sentence_parts, steps_after)
@@ -73,7 +75,36 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> MechanismsFound:
         accepted = next(c for (c, _), v in zip(mentions, verdicts) if not v)
         out.append(_describe(mentions, accepted, tagged.document.text, ntext, rules))
     digit_names = [(c.start, c.end) for c, _ in candidates if re.search(r"[0-9]", c.name)]
-    return MechanismsFound(digit_components(_drop_nested(out), rules.components), digit_names)
+    kept = digit_components(_drop_nested(out), rules.components)
+    return MechanismsFound(_learned(kept, tagged, from_json(settings.learned_names), rules), digit_names)
+
+
+def _learned(kept: list[Mechanism], tagged: Tagged, lexicon: Lexicon, rules: MechanismRules) -> list[Mechanism]:
+    """The names annotators taught (``pipeline.lexicon``): a rejected name dropped, unless
+    accepted in this article; a taught one found where it is written (its first mention at
+    word boundaries) and described as the rules describe any name, ``source = 'lexicon'``. A
+    taught name wins over a kept name inside it (楼宇联络员 in 楼宇联络员制度), never over one
+    around it or across its edge."""
+    if not lexicon:
+        return kept
+    source_name = tagged.document.source_name
+    kept = [m for m in kept if not lexicon.rejects(m.name, source_name)]
+    have = {normalise_name(m.name) for m in kept}
+    text, ntext = tagged.document.text, tagged.norm_text
+    for match in lexicon.matcher().find(ntext, tagged.sentences, source_name):
+        if match.entry.name in have:
+            continue
+        crossing = [m for m in kept if m.start < match.end and match.start < m.end]
+        if any(not (match.start <= m.start and m.end <= match.end) for m in crossing):
+            continue
+        quoted = ntext[match.start - 1:match.start] == "“" and ntext[match.end:match.end + 1] == "”"
+        cand = Candidate(match.start, match.end, surface(text, match.start, match.end), match.start, match.end,
+                         quoted, "", "lexicon")
+        found = _describe([(cand, match.sentence)], cand, text, ntext, rules)
+        kept = [m for m in kept if m not in crossing] + [
+            replace(found, source="lexicon", taught_by=match.entry.taught_by)]
+        have.add(match.entry.name)
+    return sorted(kept, key=lambda m: m.start)
 
 
 def _group_key(c: Candidate, ntext: str, groups: Mapping[str, object], rules: MechanismRules) -> str:

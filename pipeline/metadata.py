@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .furniture import Line
 from .settings import DATA_DIR
-from .tables import read_table
+from .tables import TableError, read_table
 
 # Furniture lines that state nothing about this article: a copyright year is not a
 # publication date, a jump note's 第1版 is not this article's edition.
@@ -173,3 +173,93 @@ def headline(lines: list[Line]) -> str:
         if line.headline:
             return re.sub(r"^#+\s*", "", line.text)
     return ""
+
+
+# -- a document's date: published, else a dateline, else a date the text reports as of -------------
+DATE_KINDS = ("published", "dateline", "stated")
+
+
+@dataclass(frozen=True)
+class DocumentDate:
+    """When a document reports what it says: ``date`` ISO 8601 as precise as the text is
+    (2021-03-05, 2021-03, 2021), ``kind`` published / dateline / stated, and the rule."""
+
+    date: str = ""
+    kind: str = ""
+    precision: str = ""  # day, month, year
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class DateRule:
+    id: str
+    kind: str  # dateline or stated
+    regex: re.Pattern
+
+
+@functools.lru_cache(maxsize=None)
+def date_rules(data_dir: Path = DATA_DIR) -> tuple[DateRule, ...]:
+    rows = read_table(data_dir / "document_dates.tsv", ("id", "kind", "pattern", "note?"), unique_ids=True)
+    out = []
+    for number, row in enumerate(rows, 1):
+        if row[1] not in ("dateline", "stated"):
+            raise TableError(f"{data_dir / 'document_dates.tsv'}: {row[0]}: kind must be dateline or stated, "
+                             f"found {row[1]!r}")
+        regex = re.compile(row[2])
+        if "y" not in regex.groupindex:
+            raise TableError(f"{data_dir / 'document_dates.tsv'}: {row[0]}: the pattern needs a group named y")
+        out.append(DateRule(row[0], row[1], regex))
+    return tuple(out)
+
+
+def document_date(text: str, published: str = "", published_rule: str = "",
+                  data_dir: Path = DATA_DIR) -> DocumentDate:
+    """The document's date and which kind it is: its publication date, else the first dateline
+    in the text, else the latest date the text states its figures as of; never a target year.
+
+    >>> document_date("正文", "2021-04-06", "M-DATE-STAMP")
+    DocumentDate(date='2021-04-06', kind='published', precision='day', rule='M-DATE-STAMP')
+    >>> document_date("新华社南京2021年3月5日电 鼓楼区推行红色物业。截至2020年底，建成12个。").date
+    '2021-03-05'
+    >>> document_date("截至2020年底，全区建成网格党支部12个；截至2021年3月，又建8个。")
+    DocumentDate(date='2021-03', kind='stated', precision='month', rule='ST-JIEZHI')
+    >>> document_date("到2025年，力争2025年前实现全覆盖。")
+    DocumentDate(date='', kind='', precision='', rule='')
+    """
+    if published:
+        return DocumentDate(published, "published", _precision(published), published_rule)
+    datelines, stated = [], []
+    for rule in date_rules(data_dir):
+        for m in rule.regex.finditer(text or ""):
+            value = _partial_date(m)
+            if value:
+                (datelines if rule.kind == "dateline" else stated).append((m.start(), value, rule.id))
+                if rule.kind == "dateline":
+                    break
+    if datelines:
+        _, value, rule_id = min(datelines)
+        return DocumentDate(value, "dateline", _precision(value), rule_id)
+    if stated:
+        _, value, rule_id = max(stated, key=lambda s: (s[1], -s[0]))
+        return DocumentDate(value, "stated", _precision(value), rule_id)
+    return DocumentDate()
+
+
+def _partial_date(m: re.Match) -> str:
+    """2021-03-05, 2021-03 or 2021 from a match's groups y, m, d; "" when no calendar date."""
+    groups = m.groupdict()
+    year, month, day = int(groups["y"]), groups.get("m"), groups.get("d")
+    if not 1900 <= year <= 2100:
+        return ""
+    try:
+        if month and day:
+            return dt.date(year, int(month), int(day)).isoformat()
+        if month:
+            return dt.date(year, int(month), 1).isoformat()[:7]
+    except ValueError:
+        return ""
+    return f"{year:04d}"
+
+
+def _precision(value: str) -> str:
+    return {10: "day", 7: "month", 4: "year"}.get(len(value), "")

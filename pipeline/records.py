@@ -28,6 +28,21 @@ class _AsDict:
         return dataclasses.asdict(self)
 
 
+# The bands Datasette facets on (``confidence_band``): the uncertain first, as annotators read them.
+BANDS = ((0.5, "0–0.5"), (0.8, "0.5–0.8"), (float("inf"), "0.8–1"))
+
+
+def band(confidence: float | None) -> str | None:
+    """The facet band of a confidence: 0.42 → '0–0.5'; None (an annotator's row) → None.
+
+    >>> band(0.42), band(0.5), band(0.97), band(None)
+    ('0–0.5', '0.5–0.8', '0.8–1', None)
+    """
+    if confidence is None:
+        return None
+    return next(label for upper, label in BANDS if confidence < upper)
+
+
 @dataclass(frozen=True)
 class Document(_AsDict):
     """One source article as read from disk.
@@ -53,6 +68,11 @@ class Document(_AsDict):
     original_title: str = ""
     body_spans: tuple[tuple[int, int], ...] = ()
     metadata_rules: tuple[tuple[str, str], ...] = ()  # (field, rule id): which pattern read each field
+    # when it reports (metadata.document_date): published, else a dateline, else a date the text
+    # states its figures as of (截至2020年底 → 2020); ISO as precise as the text (2021-03-05, 2021-03, 2021)
+    date: str = ""
+    date_kind: str = ""  # published, dateline or stated; empty with no date
+    date_precision: str = ""  # day, month or year
 
     @property
     def id(self) -> str:
@@ -142,6 +162,7 @@ class Fact(_AsDict):
     locality: Locality | None = None
     rule: str = ""
     source: str = "pipeline"  # or "annotator"
+    confidence: float | None = None  # P(right), from the trained scorer (pipeline.confidence)
 
 
 @dataclass(frozen=True)
@@ -159,7 +180,9 @@ class Mechanism(_AsDict):
     sentence_end: int = 0
     locality: Locality | None = None
     rule: str = ""
-    source: str = "pipeline"
+    source: str = "pipeline"  # or "lexicon" (a name annotators taught: pipeline.lexicon), "annotator"
+    confidence: float | None = None  # P(right), from the trained scorer (pipeline.confidence)
+    taught_by: str = ""  # source "lexicon": the correction that taught the name, "a.txt#楼宇联络员制度"
 
 
 @dataclass(frozen=True)

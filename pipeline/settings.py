@@ -28,12 +28,19 @@ class Settings:
     # is used by naming its folder; loaded tables are cached per folder
     data_dir: Path = DATA_DIR
     dictionaries: tuple[Path, ...] = field(default_factory=lambda: (DATA_DIR / "domain_dict.txt",))
+    # the trained scorer that gives every fact and mechanism its confidence (jingyan train)
+    confidence_model: Path = DATA_DIR / "confidence_model.json"
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are refused, not read into memory
     cache_dir: Path = field(default_factory=user_cache_dir)
     hanlp_home: str = field(default_factory=lambda: os.environ.get("HANLP_HOME", ""))
     hanlp_tok: str = "COARSE_ELECTRA_SMALL_ZH"  # a HanLP pretrained name, or a model folder
     hanlp_pos: str = "CTB9_POS_ELECTRA_SMALL"
     show_progress: bool = False
+    # documents whose files are gone from the folders run: deleted (True) or marked missing
+    prune: bool = False
+    # the names annotators' corrections teach (pipeline.lexicon.Lexicon as JSON, "" for none):
+    # read from annotations_dir where a run starts, carried as text so that it reaches Dask workers
+    learned_names: str = ""
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -45,7 +52,7 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> "Settings":
         d = dict(d)
-        for key in ("annotations_dir", "cache_dir", "data_dir"):
+        for key in ("annotations_dir", "cache_dir", "data_dir", "confidence_model"):
             if key in d:
                 d[key] = Path(d[key])
         if "dictionaries" in d:

@@ -1,4 +1,4 @@
-"""Document → Tagged: body sentences with jieba (or HanLP) tokens and POS, as spaCy Docs.
+"""Document → Tagged: body sentences with jieba (or HanLP) tokens and POS (spaCy Docs on demand).
 
 The stage every extractor reads. Paragraphs are the lines of the body; sentences end
 at 。!? (and their ASCII forms) unless inside “…” quotes, and take a closing quote
@@ -74,7 +74,9 @@ class Tagged:
     """A document with its body sentences tokenised and tagged.
 
     ``docs`` holds one spaCy ``Doc`` per body paragraph, with ``doc.user_data['offset']``
-    its start in ``Document.text``, so spans found later can be drawn on them.
+    its start in ``Document.text``, so spans found later can be drawn on them. They are
+    made when first asked for (``render`` draws on them; no stage reads them): making a
+    Doc per paragraph for every document cost a tenth of a run and held ~100 bytes a token.
     ``search_words``: each paragraph's (start, end, words) as the search index cuts it,
     from the same route as the tokens (see ``fts.index_tokens``); None when the
     backend cannot say.
@@ -82,7 +84,7 @@ class Tagged:
 
     document: Document
     sentences: list[Sentence]
-    docs: list = field(default_factory=list)
+    _docs: list | None = field(default=None, repr=False, compare=False)
     search_words: list[tuple[int, int, list[str]]] | None = None
     # Document.text with each body sentence replaced by its ``norm`` (same length and
     # offsets): rules match on it, names are cut from Document.text at the same offsets
@@ -91,6 +93,14 @@ class Tagged:
     title_tokens: tuple[Token, ...] = ()
     # word → tag from the tagger's dictionary, for pieces a rule cuts out of a token
     tag_of: Callable[[str], str] = field(default=lambda word: "n")  # a noun unless the tagger knows
+    # the backend that cut the body: the spaCy Docs are made with it when asked for
+    backend: "Backend | None" = field(default=None, repr=False, compare=False)
+
+    @property
+    def docs(self) -> list:
+        if self._docs is None:
+            self._docs = spacy_docs(self.document, self.backend) if self.backend is not None else []
+        return self._docs
 
 
 def paragraphs(document: Document) -> Iterator[tuple[int, int]]:
@@ -365,18 +375,7 @@ class _SpacyTokenizer:
         from spacy.attrs import SENT_START, TAG
         from spacy.tokens import Doc
 
-        folded = fold(text)
-        tagged_words, search_words = self.backend.tokenize_for_search(folded)
-        words = [w for w, _ in tagged_words]
-        tags = [t for _, t in tagged_words]
-        if "" in words:  # a backend's empty words take no place in the text
-            words, tags = [w for w in words if w], [t for w, t in zip(words, tags) if w]
-        starts = list(accumulate(map(len, words), initial=0))[:-1]
-        if folded != text:  # the Doc keeps the original characters; the tags come from the folded text
-            words = [text[s:s + len(w)] for s, w in zip(starts, words)]
-        if not words:
-            words, tags, starts = [text], ["x"], [0]
-        bounds = _on_token_starts(split_sentences(folded), starts)
+        words, tags, starts, bounds, folded, search_words = cut_paragraph(text, self.backend)
         token_at = dict(zip(starts, range(len(starts))))
         sent_starts = np.full(len(words), -1, dtype="int64")
         sent_starts[0] = 1
@@ -393,6 +392,39 @@ class _SpacyTokenizer:
         doc.user_data["norm"] = folded
         doc.user_data["search_words"] = search_words
         return doc
+
+
+def cut_paragraph(text: str, backend: "Backend") -> tuple[list[str], list[str], list[int],
+                                                         list[tuple[int, int]], str, list[str] | None]:
+    """A paragraph's words (as written), tags, word starts and sentence bounds (offsets into
+    ``text``), its folded text, and the search index's words of it (None when the backend
+    cannot say).
+
+    >>> words, tags, starts, bounds, folded, _ = cut_paragraph("建成５个驿站。", _backend_for_doctest())
+    >>> words, starts, bounds, folded
+    (['建成', '５', '个', '驿站', '。'], [0, 2, 3, 4, 6], [(0, 7)], '建成5个驿站。')
+    """
+    folded = fold(text)
+    tagged_words, search_words = backend.tokenize_for_search(folded)
+    words = [w for w, _ in tagged_words]
+    tags = [t for _, t in tagged_words]
+    if "" in words:  # a backend's empty words take no place in the text
+        words, tags = [w for w in words if w], [t for w, t in zip(words, tags) if w]
+    starts = list(accumulate(map(len, words), initial=0))[:-1]
+    if folded != text:  # the words keep the original characters; the tags come from the folded text
+        words = [text[s:s + len(w)] for s, w in zip(starts, words)]
+    if not words:
+        words, tags, starts = [text], ["x"], [0]
+    # one string per distinct word: a long document repeats few words, and a copy per token
+    # (~80 bytes each, twice with the index's words) was a third of a 12 MB document's memory
+    words = list(map(sys.intern, words))
+    if search_words is not None:
+        search_words = list(map(sys.intern, search_words))
+    return words, tags, starts, _on_token_starts(split_sentences(folded), starts), folded, search_words
+
+
+def _backend_for_doctest() -> "Backend":
+    return backend_for(Settings())
 
 
 def _on_token_starts(bounds: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
@@ -442,38 +474,48 @@ def _import_spacy():
 
 
 def tag(document: Document, settings: Settings) -> Tagged:
-    """Tokenise and tag the document's body, a spaCy Doc per paragraph (never one per file)."""
+    """Tokenise and tag the document's body, paragraph by paragraph (never the whole file at
+    once); the spaCy Docs are made only when ``Tagged.docs`` is read."""
     backend = backend_for(settings)
-    nlp = _nlp(backend)
-    paras = list(paragraphs(document))
     sentences: list[Sentence] = []
-    docs = []
     search_words: list | None = []
-    texts = (document.text[s:e] for s, e in paras)
-    for index, ((p_start, p_end), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
-        doc.user_data["offset"] = p_start
-        doc.user_data["paragraph"] = index
-        paragraph_search_words = doc.user_data.pop("search_words")
+    text = document.text
+    for index, (p_start, p_end) in enumerate(paragraphs(document)):
+        words, tags, starts, bounds, norm, paragraph_search_words = cut_paragraph(text[p_start:p_end], backend)
         if paragraph_search_words is None:
             search_words = None
         elif search_words is not None:
             search_words.append((p_start, p_end, paragraph_search_words))
-        words, tags, starts = doc.user_data.pop("words")
         starts = [p_start + w for w in starts]
         ends = [w + len(word) for w, word in zip(starts, words)]
         # tuple.__new__ makes the named tuples without their Python-level __new__: half the time
         tokens = list(map(tuple.__new__, repeat(Token), zip(starts, ends, words, tags)))
         ti = 0
-        norm = doc.user_data.pop("norm")
-        for s_start, s_end in doc.user_data.pop("sentences"):
+        for s_start, s_end in bounds:
             # a sentence's tokens: from where the last one's ended to the first starting at its end
             first, ti = ti, bisect.bisect_left(starts, s_end + p_start, lo=ti)
-            sentences.append(Sentence(s_start + p_start, s_end + p_start, document.text[s_start + p_start:s_end + p_start],
+            sentences.append(Sentence(s_start + p_start, s_end + p_start, text[s_start + p_start:s_end + p_start],
                                       index, tuple(tokens[first:ti]), norm[s_start:s_end]))
-        docs.append(doc)
-    return Tagged(document, sentences, docs, search_words, norm_text=folded_text(document.text, sentences),
+    return Tagged(document, sentences, search_words=search_words, norm_text=folded_text(text, sentences),
                   title_tokens=_title_tokens(document.title.strip(), backend),
-                  tag_of=getattr(backend, "tag_of", None) or Tagged.tag_of)  # the field's default
+                  tag_of=getattr(backend, "tag_of", None) or Tagged.tag_of,  # the field's default
+                  backend=backend)
+
+
+def spacy_docs(document: Document, backend: "Backend") -> list:
+    """A spaCy Doc per body paragraph, cut as ``tag`` cuts it, with ``user_data['offset']``
+    (its start in ``Document.text``) and ``user_data['paragraph']``."""
+    nlp = _nlp(backend)
+    paras = list(paragraphs(document))
+    docs = []
+    texts = (document.text[s:e] for s, e in paras)
+    for index, ((p_start, _), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
+        for key in ("search_words", "words", "norm", "sentences"):
+            doc.user_data.pop(key)
+        doc.user_data["offset"] = p_start
+        doc.user_data["paragraph"] = index
+        docs.append(doc)
+    return docs
 
 
 def folded_text(text: str, sentences: list[Sentence]) -> str:
@@ -482,11 +524,15 @@ def folded_text(text: str, sentences: list[Sentence]) -> str:
     >>> folded_text('以"红帆领航"品牌，', [Sentence(0, 10, '以"红帆领航"品牌，', 0, (), '以“红帆领航”品牌,')])
     '以“红帆领航”品牌,'
     """
-    chars = list(text)
+    # the text's pieces joined (sentences come in order and never overlap), not a list of its
+    # characters: that list cost ~80 bytes a character, 360 MB for a 12 MB document
+    parts, at = [], 0
     for s in sentences:
-        norm = s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end])
-        chars[s.start:s.end] = norm
-    return "".join(chars)
+        parts.append(text[at:s.start])
+        parts.append(s.norm if len(s.norm) == s.end - s.start else fold(text[s.start:s.end]))
+        at = s.end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def _title_tokens(title: str, backend: "Backend") -> tuple[Token, ...]:

@@ -220,3 +220,36 @@ def test_document_picker_runs_the_query_for_the_chosen_title(tmp_path, page):
         # the chosen document stays chosen
         assert page.locator("form.sql select[name=document_id]").input_value() == ids["a.txt"]
         _screenshot(page, tmp_path, "document_picker.png")
+
+
+# -- how practices spread (issue 24): a family's page, from practice_families and its picker ----------
+def test_family_page_shows_its_places_on_the_map_and_first_reports_by_year(tmp_path, page):
+    from .test_families import build
+
+    db = tmp_path / "catalogue.db"
+    build(db, tmp_path / "articles", tmp_path / "annotations")
+    port = free_port()
+    with running(serve_command(db, port), port) as (base, _):
+        page.goto(f"{base}/{db.stem}/practice_families", wait_until="load")
+        families = page.locator("table.rows-and-columns td.col-family").all_inner_texts()
+        assert families[0] == "红色物业" and "红色管家" in families  # 红色管家 apart
+        page.locator("table.rows-and-columns tbody tr").first.get_by_text("where it spread").click()
+        page.wait_for_url("**/practice_spread_of_family?family_id=*")
+        # the family's page: its places on the offline map, first report per locality by year
+        page.wait_for_function("() => document.querySelectorAll('.jy-map path').length > 10", timeout=15_000)
+        page.wait_for_selector(".leaflet-marker-icon")
+        assert page.locator("table.rows-and-columns td.col-year").all_inner_texts() == ["2019", "2020", "2021"]
+        assert page.locator("table.rows-and-columns td.col-province").all_inner_texts() == ["江苏省", "浙江省", "四川省"]
+        picker = page.locator("form.sql select[name=family_id]")
+        assert picker.is_visible() and page.locator("form.sql input[name=family_id]").count() == 0
+        assert picker.locator("option:checked").inner_text().startswith("红色物业 (红色物业联盟)")
+        page.wait_for_timeout(500)  # the marker-cluster animation
+        _screenshot(page, tmp_path, "practice_family_page.png")
+        # the canned query's picker: another family, by name
+        picker.select_option(label="1+3+N · 2 localities")
+        page.locator("form.sql input[type=submit]").click()
+        page.wait_for_url("**family_id=*")
+        page.wait_for_selector("table.rows-and-columns")
+        assert page.locator("table.rows-and-columns td.col-year").all_inner_texts() == ["2018", "2022"]
+        assert page.locator("form.sql select[name=family_id] option:checked").inner_text().startswith("1+3+N")
+        _screenshot(page, tmp_path, "practice_spread_picker.png")

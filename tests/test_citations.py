@@ -152,3 +152,28 @@ def test_citations_view(catalogue):
 
 def test_citation_is_a_frozen_record():
     assert Citation.__dataclass_params__.frozen
+
+
+# -- the unchecked and uncertain (issue 23) --------------------------------------------------------
+@pytest.mark.parametrize("confidence, checked, warned", [(0.42, 0, True), (0.42, 1, False), (0.9, 0, False),
+                                                         (None, 0, False)])
+def test_cite_says_when_a_figure_is_unchecked_and_uncertain(catalogue, confidence, checked, warned):
+    doc, db = catalogue
+    fid = fact_id(doc, "6028名")
+    sql(db, "update facts set confidence = ?, checked = ? where id = ?", [confidence, checked, fid])
+    with Catalogue(db) as cat:
+        cat.db.conn.commit()
+    text = cite(db, fid).as_text()
+    assert ("未经人工核对" in text) is warned
+    if warned:
+        assert "0.42" in text and "低于 0.60" in text and "未经人工核对" not in cite(db, fid, low=0.4).as_text()
+
+
+def test_a_figure_that_is_no_finite_number_is_not_cited(catalogue):
+    doc, db = catalogue
+    fid = fact_id(doc, "6028名")
+    with Catalogue(db) as cat:
+        with cat.db.conn:
+            cat.db.execute("update facts set value = ? where id = ?", [float("inf"), fid])
+    with pytest.raises(CitationError, match="no finite number"):
+        cite(db, fid)

@@ -516,7 +516,7 @@ def test_table_page_folds_column_descriptions_above_the_rows(server):
     assert html.index("</details>", folded) < html.index('<table class="rows-and-columns">')
     for column in TABLES["facts"]["columns"]:
         assert f"<dt>{column}</dt>" in html
-    assert "What the 22 columns hold" in html
+    assert f"What the {len(TABLES['facts']['columns'])} columns hold" in html
     # each column header keeps its description for Datasette's column menu
     assert 'data-column-description="The figure exactly as written: documents.text[start:end]."' in html
     # the licence and source stay in the footer, not above the table
@@ -611,3 +611,64 @@ def test_doctests_of_the_datasette_modules():
 
     for module in (datasette_app, datasette_plugin):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+# -- a hostile visitor (issue 20) -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def logged_server(catalogue):
+    """``jingyan serve`` with its log kept, for what a refused request writes there."""
+    db, _ = catalogue
+    port = free_port()
+    log = Path(tempfile.mkdtemp()) / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(serve_command(db, port), stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(base + "/-/versions.json", timeout=2).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield base, db.stem, log
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.mark.parametrize("sql", ["select printf('%.*c', 2000000000, 'x')", "select zeroblob(1e8)",
+                                 "select length(zeroblob(100000000))", "select format('%2000000000d', 1)"])
+def test_a_call_that_would_build_a_huge_value_fails_at_once(logged_server, sql):
+    base, name, _ = logged_server
+    started = time.monotonic()
+    status, body = get(base, f"/{name}.json", sql=sql)
+    assert time.monotonic() - started < 5
+    assert status == 400 and len(body) < 10_000 and json.loads(body)["ok"] is False
+
+
+def test_printf_within_the_limits_answers_as_sqlite_does(logged_server):
+    base, name, _ = logged_server
+    assert get_json(base, f"/{name}.json", sql="select printf('%05d-%s', 12, '党员')")["rows"] == [["00012-党员"]]
+
+
+@pytest.mark.parametrize("path", ["/-/insert", "/{db}/documents/-/insert", "/{db}/documents/-/upsert",
+                                  "/{db}/documents/-/drop", "/{db}/-/create", "/{db}/facts/x/-/update",
+                                  "/{db}/facts/x/-/delete"])
+def test_write_endpoints_are_not_found(logged_server, path):
+    base, name, _ = logged_server
+    url = base + path.format(db=name)
+    for request in (urllib.request.Request(url), urllib.request.Request(
+            url, data=b'{"row": {"id": "x"}}', headers={"content-type": "application/json"}, method="POST")):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 404
+
+
+def test_a_refused_request_is_one_line_in_the_log(logged_server):
+    base, name, log = logged_server
+    assert get(base, f"/{name}/localities/-/insert")[0] == 404  # a path no other test asks for
+    assert get(base, f"/{name}.json", sql="select printf('%.*c', 2000000000, 'x')")[0] == 400
+    time.sleep(0.5)
+    text = log.read_text()
+    assert "Traceback" not in text and "locals" not in text, text[-2000:]
+    assert len([line for line in text.splitlines() if "/localities/-/insert" in line]) == 1

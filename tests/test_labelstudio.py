@@ -210,3 +210,70 @@ def test_csv_anchor_missing_from_the_text_is_refused_by_row(exported, tmp_path):
     with pytest.raises(ImportError_, match=r"facts\.csv.*anchor '895个' \(occurrence 9\) not in article\.txt"):
         import_corrections(edited, tmp_path / "annotations", db=db)
     assert not (tmp_path / "annotations" / "article.txt.jsonl").exists()  # nothing half-written
+
+
+# -- the uncertain first (issue 23) ----------------------------------------------------------------
+def _scored(tmp_path):
+    """Two documents whose rows the scorer rated: the second holds the least confident row."""
+    from dataclasses import replace
+
+    from .test_corrections import ARTICLE, make_document, seed_extraction
+
+    sure = make_document(tmp_path, "a_sure.txt", ARTICLE)
+    doubtful = make_document(tmp_path, "b_doubtful.txt", ARTICLE + "另建立党小组3个。\n")
+    first, second = seed_extraction(sure), seed_extraction(doubtful)
+    first.facts = [replace(f, confidence=0.9) for f in first.facts]
+    second.facts = [replace(f, confidence=c) for f, c in zip(second.facts, (0.8, 0.3, 0.95, 0.5))]
+    db = tmp_path / "c.db"
+    write(db, first, second)
+    return db
+
+
+def test_export_puts_the_least_confident_task_and_region_first(tmp_path):
+    db = _scored(tmp_path)
+    paths = export_tasks(db, tmp_path / "ls", annotations_dir=tmp_path / "annotations", as_csv=True)
+    tasks = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert [t["data"]["source_name"] for t in tasks] == ["b_doubtful.txt", "a_sure.txt"]
+    assert tasks[0]["predictions"][0]["score"] == 0.3
+    scores = [r.get("score") for r in tasks[0]["predictions"][0]["result"] if r["type"] == "labels"]
+    assert scores[:4] == [0.3, 0.5, 0.8, 0.95] and scores[4] is None  # the mechanism has no confidence: last
+
+
+def test_export_below_a_threshold_gives_only_those_rows(tmp_path):
+    db = _scored(tmp_path)
+    paths = export_tasks(db, tmp_path / "ls", annotations_dir=tmp_path / "annotations", as_csv=True, below=0.6)
+    tasks = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert [t["data"]["source_name"] for t in tasks] == ["b_doubtful.txt"]
+    labels = [r for r in tasks[0]["predictions"][0]["result"] if r["type"] == "labels"]
+    assert [(r["value"]["text"], r["score"]) for r in labels] == [("6028名", 0.3), ("895个", 0.5)]
+    with (tmp_path / "ls" / "facts.csv").open(encoding="utf-8-sig") as fh:
+        assert [row["confidence"] for row in csv.DictReader(fh)] == ["0.3", "0.5"]
+
+
+# -- bad input in an import (issue 23, issue 20 item 6) --------------------------------------------
+@pytest.mark.parametrize("field, value, reason", [
+    ("value", "1e999", "finite"),
+    ("name", "红色\u0000管家", "control character"),
+    ("name", "红", "1 character"),
+    ("name", "红" * 300, "300 characters"),
+    ("name", "辖区推行“红色管家”服务，新建党群服务中心32个，服务居民12万人。", "whole sentence"),
+], ids=["1e999", "nul", "one-char", "300-chars", "sentence"])
+def test_a_bad_value_is_refused_by_task_and_the_rest_imported(exported, tmp_path, field, value, reason):
+    _, db, files = exported
+    (task,) = json.loads(files["tasks.json"].read_text(encoding="utf-8"))
+    result = copy.deepcopy(task["predictions"][0]["result"])
+    kind = "FACT" if field == "value" else "MECHANISM"
+    target = next(r["id"] for r in result if r["type"] == "labels" and r["value"]["labels"] == [kind])
+    other = next(r for r in result if r["from_name"] == "subject" and r["id"] != target)
+    other["value"]["text"] = ["改过的主语"]  # an edit elsewhere in the same task
+    for r in result:
+        if r["id"] == target and r["from_name"] == field:
+            r["value"]["text"] = [value]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([annotated(task, result)], ensure_ascii=False), encoding="utf-8")
+    report = import_corrections(path, tmp_path / "annotations", db=db)
+    (refused,) = report.refused
+    assert str(path) in refused and "task 1, id 1" in refused and reason in refused
+    recs = [json.loads(x) for x in (tmp_path / "annotations" / "article.txt.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert any(r.get("subject") == "改过的主语" for r in recs)  # nothing else lost
+    assert not any(r.get("id") == target for r in recs)

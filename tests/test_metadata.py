@@ -106,3 +106,28 @@ def test_label_scope_reads_no_headline_and_no_bare_stamp():
 ])
 def test_iso_date(raw, iso):
     assert iso_date(raw) == iso
+
+
+# -- a document's date (issue 24): published, else a dateline, else a date the text reports as of ---
+@pytest.mark.parametrize("text, date, kind", [
+    ("标题\n发布时间：2021-04-06\n正文。截至2020年底，建成12个。\n", "2021-04-06", "published"),
+    ("标题\n本报讯（记者 张三）2021年3月5日，鼓楼区召开会议。截至2020年底，建成12个。\n", "2021-03-05", "dateline"),
+    ("标题\n新华社南京2021年3月5日电 鼓楼区推行红色物业。\n", "2021-03-05", "dateline"),
+    ("标题\n鼓楼区推行红色物业，成效明显，截至2020年底建成12个。（2021年3月5日）\n", "2021-03-05", "dateline"),
+    ("标题\n截至2020年底，全区建成网格党支部12个。\n", "2020", "stated"),
+    ("标题\n截至2021年3月，全区建成网格党支部12个。\n", "2021-03", "stated"),
+    ("标题\n到2025年，力争2025年前实现全覆盖。\n", "", ""),  # a target year is no date of the report
+    ("标题\n鼓楼区推行红色物业。\n", "", ""),
+])
+def test_every_document_has_the_date_its_text_gives_and_which_kind(tmp_path, text, date, kind):
+    path = tmp_path / "a.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path, Settings())
+    assert (doc.date, doc.date_kind) == (date, kind)
+    assert doc.date_precision == {10: "day", 7: "month", 4: "year", 0: ""}[len(date)]
+
+
+def test_seed_documents_each_have_a_date_or_say_none():
+    dates = {key: (read_document(path, Settings()).date, read_document(path, Settings()).date_kind)
+             for key, path in SEED.items()}
+    assert dates["000"] == ("2021-04-06", "published") and dates["004"] == ("2021-04-14", "published")
