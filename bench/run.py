@@ -148,7 +148,7 @@ def remove_catalogue(db: Path) -> Path:
     return db
 
 
-STAGES = (("tag", "tag"), ("localities_stage", "find_places"), ("mechanisms_stage", "extract_mechanisms"),
+STAGES = (("", "tag"), ("localities_stage", "find_places"), ("mechanisms_stage", "extract_mechanisms"),
           ("facts_stage", "extract_facts"), ("", "with_confidence"))
 
 

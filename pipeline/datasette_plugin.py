@@ -216,13 +216,20 @@ async def document_choices(datasette, request, database: str, current: str | Non
     Each is labelled by what a reader knows it by (``document_label``). Without permission to
     see the documents table the picker offers nothing and the text box stays.
     """
+    return await _choices(datasette, request, database, "documents", PICKER_SQL, current, document_label)
+
+
+async def _choices(datasette, request, database: str, table: str, sql: str, current: str | None,
+                   label) -> dict:
+    """{table: [{id, label}], total}: the rows of ``sql`` a picker offers, each labelled by
+    ``label(row)``; none without permission to see ``table``."""
     actor = request.actor if request else None
-    if not await datasette.permission_allowed(actor, "view-table", (database, "documents"), default=True):
-        return {"documents": [], "total": 0}
+    if not await datasette.permission_allowed(actor, "view-table", (database, table), default=True):
+        return {table: [], "total": 0}
     db = datasette.get_database(database)
-    total = (await db.execute("select count(*) from documents")).single_value()
-    rows = (await db.execute(PICKER_SQL, {"limit": PICKER_LIMIT, "current": current or ""})).rows
-    return {"documents": [{"id": r["id"], "label": document_label(dict(r))} for r in rows], "total": total}
+    total = (await db.execute(f"select count(*) from {table}")).single_value()
+    rows = (await db.execute(sql, {"limit": PICKER_LIMIT, "current": current or ""})).rows
+    return {table: [{"id": r["id"], "label": label(dict(r))} for r in rows], "total": total}
 
 
 PICKER_SQL = """
@@ -268,13 +275,7 @@ order by localities desc, documents desc, family
 async def family_choices(datasette, request, database: str, current: str | None) -> dict:
     """The families a picker offers (up to PICKER_LIMIT), most localities first, as
     practice_families orders them, and the current one."""
-    actor = request.actor if request else None
-    if not await datasette.permission_allowed(actor, "view-table", (database, "families"), default=True):
-        return {"families": [], "total": 0}
-    db = datasette.get_database(database)
-    total = (await db.execute("select count(*) from families")).single_value()
-    rows = (await db.execute(FAMILY_PICKER_SQL, {"limit": PICKER_LIMIT, "current": current or ""})).rows
-    return {"families": [{"id": r["id"], "label": family_label(dict(r))} for r in rows], "total": total}
+    return await _choices(datasette, request, database, "families", FAMILY_PICKER_SQL, current, family_label)
 
 
 def family_label(row: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,12 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300, env: dict |
     """The installed ``jingyan`` command, as a user runs it."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([JINGYAN, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def rows(db: Path, sql: str, args=()) -> list[tuple]:
+    """The rows of one query on the catalogue at ``db``, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()

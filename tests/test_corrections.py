@@ -11,7 +11,6 @@ import copy
 import hashlib
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,8 @@ from pipeline import corrections
 from pipeline.catalogue import Catalogue
 from pipeline.anchors import sentence_bounds
 from pipeline.records import Document, Extraction, Fact, Mechanism, stable_id
+
+from .conftest import rows
 
 ARTICLE = (
     "本报讯 城市基层党建工作会议召开。\n"
@@ -85,14 +86,6 @@ def run_and_apply(db: Path, folder: Path, *extractions: Extraction) -> dict:
         cat.refresh_practices()
     json.dumps(report)  # the flow returns it: must be plain data
     return report
-
-
-def rows(db: Path, sql: str, args=()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def record(doc: Document, action: str, anchor: str, occurrence: int = 1, type_: str = "fact", **fields) -> dict:

@@ -16,7 +16,7 @@ import pytest
 from pipeline import PIPELINE_VERSION
 from pipeline.catalogue import Catalogue, CatalogueFileError, catalogue_file_note
 
-from .conftest import GOLD, JINGYAN, run_cli
+from .conftest import GOLD, JINGYAN, rows, run_cli
 from .test_catalogue import TEXT, document, extraction
 
 CITIES = ["南京市鼓楼区", "杭州市西湖区", "成都市武侯区", "武汉市江岸区", "宁波市鄞州区", "青岛市市南区"]
@@ -38,14 +38,6 @@ def write_corpus(folder: Path, numbers) -> list[Path]:
         path.write_text(article(i), encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def rows(db: Path, sql: str, args=()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def sha256(path: Path) -> str:
