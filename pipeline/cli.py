@@ -130,7 +130,9 @@ def _prepare(db: Path, settings: Settings, server_booting: bool) -> None:
     if server_booting or settings.tagger == "hanlp":
         _check_tagger(settings)
     if server_booting:
-        import sqlite_utils  # noqa: F401  (the catalogue's, pandas with it: ~0.3 s the flow would spend)
+        from .catalogue import import_sqlite_utils
+
+        import_sqlite_utils()  # the catalogue's: time the flow would spend
     _check_rules(settings)
 
 
