@@ -232,13 +232,8 @@ def stop_own_processes() -> None:
     """Every process this one started (the temporary Prefect server, Dask workers): terminated,
     then killed if still there after 3 s. Prefect's own objects are not touched: the main
     thread may be using them."""
-    try:
-        import psutil
-    except ImportError:  # distributed brings it; without it, the server is the one known child
-        for server in prefect_server.started:
-            if server.process is not None and server.process.poll() is None:
-                server.process.terminate()
-        return
+    import psutil
+
     children = psutil.Process().children(recursive=True)
     for child in children:
         with contextlib.suppress(psutil.Error):

@@ -38,7 +38,6 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 UVICORN_STARTUP_FAILURE = 3  # uvicorn's exit code when it cannot bind (or its app cannot start)
 DEFAULT_STARTUP_TIMEOUT = 180.0  # flows/__init__ sets Prefect's own setting to this
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never through a proxy
-started: list["PrefectServer"] = []  # the servers this process spawned (stopped on a signal)
 
 
 class ServerError(RuntimeError):
@@ -122,7 +121,6 @@ class PrefectServer:
         if not self.deadline:
             self.deadline = time.monotonic() + _startup_timeout()
             atexit.register(self.stop)  # before Prefect registers its own: runs after their drains
-            started.append(self)
         return self
 
     def wait_until_healthy(self) -> str:

@@ -251,7 +251,8 @@ def catalogue_file_note(path: str | Path) -> str:
             return ""
         if header[:16] != SQLITE_HEADER:
             raise CatalogueFileError(f"--db {path} is not a SQLite file (a catalogue is one): choose another path")
-        damage = _header_damage(header, path.stat().st_size) or _sampled_page_damage(fh, header, path)
+        size = path.stat().st_size
+        damage = _header_damage(header, size) or _sampled_page_damage(fh, header, size)
     if damage:
         raise CatalogueFileError(damaged_message(path, damage))
     try:
@@ -287,8 +288,7 @@ def _header_damage(header: bytes, size: int) -> str:
     """What the 100-byte header says is wrong with a file of ``size`` bytes ("" for nothing)."""
     if len(header) < 100:
         return "truncated: shorter than a SQLite header"
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
+    page_size = _page_size(header)
     if page_size < 512 or page_size & (page_size - 1):
         return f"page size {page_size} in its header"
     if size % page_size:
@@ -302,11 +302,17 @@ def _header_damage(header: bytes, size: int) -> str:
     return ""
 
 
-def _sampled_page_damage(fh, header: bytes, path: Path) -> str:
-    """A page among page 1 and a fixed sample of the others that is no SQLite page ("" for none)."""
+def _page_size(header: bytes) -> int:
+    """The page size a SQLite header gives (1 stands for 65,536)."""
     page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = path.stat().st_size // page_size
+    return 65536 if page_size == 1 else page_size
+
+
+def _sampled_page_damage(fh, header: bytes, size: int) -> str:
+    """A page among page 1 and a fixed sample of the others, in a file of ``size`` bytes, that
+    is no SQLite page ("" for none)."""
+    page_size = _page_size(header)
+    pages = size // page_size
     if int.from_bytes(header[52:56], "big"):  # auto-vacuum's pointer-map pages are another shape
         return ""
     fh.seek(100)
@@ -360,14 +366,14 @@ def import_sqlite_utils():
     the catalogue never writes; that import was ~0.4 s of every run (nothing else a run loads
     needs pandas). Hidden for this one import only: a later ``import pandas`` works as ever.
     """
-    if "sqlite_utils" not in sys.modules and "pandas" not in sys.modules:
+    hide = "sqlite_utils" not in sys.modules and "pandas" not in sys.modules
+    if hide:
         sys.modules["pandas"] = None  # "import pandas" raises ImportError meanwhile
-        try:
-            import sqlite_utils
-        finally:
+    try:
+        import sqlite_utils
+    finally:
+        if hide:
             del sys.modules["pandas"]
-    import sqlite_utils
-
     return sqlite_utils
 
 
@@ -527,11 +533,7 @@ class Catalogue:
             for doc_id, lost in by_document.items():
                 raw, missing = self.db.execute("select paths, missing_since from documents where id = ?",
                                                [doc_id]).fetchone() or ("[]", None)
-                paths = json.loads(raw or "[]")
-                kept = [p for p in paths if p not in lost]
-                if kept:  # still found elsewhere (a renamed or copied file): only these paths go
-                    self.db.execute("update documents set paths = ?, path = ? where id = ?",
-                                    [json.dumps(kept, ensure_ascii=False), kept[0], doc_id])
+                if self._drop_paths(doc_id, raw, lost):  # still found elsewhere (renamed, copied): only these go
                     self.db.conn.executemany("delete from document_paths where path = ?", [[p] for p in lost])
                 elif prune:
                     self._delete_document(doc_id)
@@ -633,13 +635,18 @@ class Catalogue:
             "select d.id, d.paths from document_paths p join documents d on d.id = p.document_id "
             "where p.path = ? and p.document_id != ?", [path, document_id]).fetchall()
         for other_id, raw in rows:
-            paths = [p for p in json.loads(raw or "[]") if p != path]
-            if paths:
-                self.db.execute("update documents set paths = ?, path = ? where id = ?",
-                                [json.dumps(paths, ensure_ascii=False), paths[0], other_id])
-                continue
-            self._delete_document(other_id)
+            if not self._drop_paths(other_id, raw, {path}):
+                self._delete_document(other_id)
         self._hold(path, document_id)
+
+    def _drop_paths(self, document_id: str, raw_paths: str | None, lost: set[str]) -> list[str]:
+        """The document's paths (``documents.paths``, JSON) without ``lost``; written back, the
+        first of them its ``path``, when any is left (none left: the caller decides)."""
+        kept = [p for p in json.loads(raw_paths or "[]") if p not in lost]
+        if kept:
+            self.db.execute("update documents set paths = ?, path = ? where id = ?",
+                            [json.dumps(kept, ensure_ascii=False), kept[0], document_id])
+        return kept
 
     def _upsert_localities(self, localities: Iterable[Locality]) -> None:
         rows = [{"id": loc.id, "name": loc.name, "level": loc.level,
@@ -840,12 +847,13 @@ def has_confidence(db) -> bool:
     return all(any(r[1] == "confidence" for r in db.execute(f"pragma table_info({t})")) for t in ANNOTATED_TABLES)
 
 
-def documents_least_confident_first(db, below: float | None = None) -> list[dict]:
+def documents_least_confident_first(db, below: float | None = None, scored: bool | None = None) -> list[dict]:
     """Documents (with their texts), the one whose least confident fact or mechanism is least
     confident first; documents whose rows have no confidence last, by name. With ``below``,
-    only documents with a row whose confidence is under it."""
+    only documents with a row whose confidence is under it. ``scored``: ``has_confidence(db)``,
+    when the caller knows it already."""
     columns = "d.id, d.source_name, d.sha256, d.text, d.title, d.publisher, d.published, d.url, d.path"
-    if not has_confidence(db):
+    if not (has_confidence(db) if scored is None else scored):
         if below is not None:
             return []  # no row has a confidence, none is below a threshold
         cursor = db.execute(f"select {columns}, null as least from documents d order by d.source_name, d.processed_at")
@@ -862,12 +870,15 @@ def documents_least_confident_first(db, below: float | None = None) -> list[dict
     return rows
 
 
-def rows_least_confident_first(db, table: str, document_id: str, below: float | None = None) -> list[dict]:
+def rows_least_confident_first(db, table: str, document_id: str, below: float | None = None,
+                               scored: bool | None = None) -> list[dict]:
     """A document's facts or mechanisms, the least confident first, rows without a confidence
-    after them in text order; with ``below``, only rows whose confidence is under it."""
+    after them in text order; with ``below``, only rows whose confidence is under it.
+    ``scored``: ``has_confidence(db)``, when the caller knows it already (an export asks once,
+    not twice per document)."""
     if table not in ANNOTATED_TABLES:
         raise ValueError(f"not a table annotators correct: {table}")
-    if not has_confidence(db):
+    if not (has_confidence(db) if scored is None else scored):
         if below is not None:
             return []
         cursor = db.execute(f"select * from {table} where document_id = ? order by start", [document_id])

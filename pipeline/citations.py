@@ -22,6 +22,9 @@ from pathlib import Path
 
 from .anchors import sentence_bounds
 
+# below this confidence a figure no annotator checked is flagged (``jingyan cite --low-confidence``)
+LOW_CONFIDENCE = 0.6
+
 NEWSPAPER = re.compile(r"报$|日报|晚报|时报|城市报")
 EDITION_NUMBER = re.compile(r"(\d+)")
 QUALIFIER_WORDS = {"approx": "约", "more_than": "多于", "less_than": "少于", "at_least": "至少"}
@@ -59,7 +62,7 @@ class Citation:
     source_missing_since: str = ""
     checked: bool = False  # an annotator accepted or set it (annotations/)
     confidence: float | None = None  # P(right) from the scorer; None when unknown
-    low: float = 0.6  # below this an unchecked figure is flagged (``jingyan cite --low-confidence``)
+    low: float = LOW_CONFIDENCE  # below this an unchecked figure is flagged
 
     def caution(self) -> str:
         """A warning when no annotator checked the figure and its confidence is low ("" else).
@@ -102,8 +105,9 @@ class Citation:
         if self.source_missing_since:
             lines.append(f"源文件已不在：the source file is gone (since {self.source_missing_since}); "
                          "the quote is the catalogued text")
-        if self.caution():
-            lines.append(self.caution())
+        caution = self.caution()
+        if caution:
+            lines.append(caution)
         return "\n".join(lines)
 
     def kind(self) -> str:
@@ -228,7 +232,7 @@ def _source_file_state(paths: list[str], file_sha: str) -> tuple[bool, str]:
     return False, ""
 
 
-def cite(db: Path, fact_id: str, low: float = 0.6) -> Citation:
+def cite(db: Path, fact_id: str, low: float = LOW_CONFIDENCE) -> Citation:
     """The citation of fact ``fact_id`` in catalogue ``db``, checked against its source."""
     db = Path(db)
     if not db.exists():
@@ -248,7 +252,7 @@ def cite(db: Path, fact_id: str, low: float = 0.6) -> Citation:
     return _checked(fact, doc, low)
 
 
-def _checked(fact: dict, doc: dict, low: float = 0.6) -> Citation:
+def _checked(fact: dict, doc: dict, low: float = LOW_CONFIDENCE) -> Citation:
     text, fid = doc["text"] or "", fact["id"]
     for key in ("value", "value_max"):
         if fact.get(key) is not None and not math.isfinite(fact[key]):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .citations import LOW_CONFIDENCE
 from .settings import Settings
 
 DEFAULT_DB = "outputs/catalogue.db"
@@ -337,14 +338,14 @@ def eval_(gold_dir, db, quiet, as_json) -> None:
 @click.option("--loao", is_flag=True, help="Print the leave-one-article-out figures instead of training.")
 def train(sets, annotations_dir, out, loao) -> None:
     """Train the confidence scorer on gold and corrections (or measure it, --loao)."""
-    from .training import DEFAULT_MODEL, DEFAULT_SETS, TrainingError, loao as measure, train as fit
+    from .training import DEFAULT_SETS, TrainingError, loao as measure, train as fit
 
     sets = tuple(sets) or DEFAULT_SETS
     try:
         if loao:
             click.echo(measure(sets, annotations_dir))
         else:
-            click.echo(json.dumps(fit(sets, annotations_dir, out or DEFAULT_MODEL), ensure_ascii=False))
+            click.echo(json.dumps(fit(sets, annotations_dir, out), ensure_ascii=False))
     except TrainingError as exc:
         raise InputError(str(exc)) from None
 
@@ -380,7 +381,7 @@ def server(port, host) -> None:
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "gbt7714", "csl-json", "json"]), default="text",
               show_default=True, help="text: quote and reference; gbt7714: the reference only.")
-@click.option("--low-confidence", "low", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+@click.option("--low-confidence", "low", type=click.FloatRange(0, 1), default=LOW_CONFIDENCE, show_default=True,
               help="Warn when the figure is unchecked by an annotator and its confidence is below this.")
 def cite(fact_id, db, fmt, low) -> None:
     """Cite the figure FACT_ID: exact quote, source, date, place in the text (GB/T 7714, CSL-JSON)."""

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .mechanism_rules import MechanismRules, load_rules
+from .mechanism_rules import MechanismRules
 from .records import Fact, Mechanism, Sentence
 from .rules import RuleError
 
@@ -258,7 +258,3 @@ def _read_scorer(path: str, _mtime_ns: int, _size: int) -> Scorer:
 def scorer_for(settings) -> Scorer:
     """The scorer ``Settings.confidence_model`` names."""
     return load_scorer(settings.confidence_model)
-
-
-def rules_for(settings) -> MechanismRules:
-    return load_rules(settings.data_dir)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import sqlite3
@@ -30,7 +29,8 @@ from pathlib import Path
 
 from . import PIPELINE_VERSION
 from .anchors import GoldError, anchor_span, occurrence_of
-from .catalogue import documents_least_confident_first, locality_chains, rows_least_confident_first
+from .catalogue import (documents_least_confident_first, has_confidence, locality_chains,
+                        rows_least_confident_first)
 from .corrections import (FACT_RECORD_FIELDS, MECHANISM_RECORD_FIELDS, append_records, clean_fields,
                           record_problem, row_fields, sentence_problem)
 
@@ -134,14 +134,15 @@ def _rows(conn, sql: str, args) -> list[dict]:
     return [dict(r) for r in conn.execute(sql, args).fetchall()]
 
 
-def document_predictions(conn, doc: dict, chains: dict, below: float | None = None) -> list[dict]:
+def document_predictions(conn, doc: dict, chains: dict, below: float | None = None,
+                         scored: bool | None = None) -> list[dict]:
     """The catalogue's extractions of one document as prediction result items, the least
     confident first (rows without a confidence after them, in text order), place names last.
     With ``below``, only the facts and mechanisms whose confidence is under it (and no places)."""
     text = doc["text"]
     regions = []
     for kind, table in (("fact", "facts"), ("mechanism", "mechanisms")):
-        for row in rows_least_confident_first(conn, table, doc["id"], below):
+        for row in rows_least_confident_first(conn, table, doc["id"], below, scored):
             regions.append((kind, row))
     regions.sort(key=lambda kr: (kr[1].get("confidence") is None, kr[1].get("confidence") or 0, kr[1]["start"]))
     result = []
@@ -177,7 +178,8 @@ def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotati
     try:
         chains = locality_chains(conn)
         tasks = []
-        docs = documents_least_confident_first(conn, below)
+        scored = has_confidence(conn)  # once: the catalogue does not change while it is read
+        docs = documents_least_confident_first(conn, below, scored)
         for doc in docs:
             meta = {"document_id": doc["id"], "source_name": doc["source_name"], "sha256": doc["sha256"]}
             data = {"text": doc["text"], **meta, "title": doc["title"] or doc["source_name"],
@@ -187,12 +189,12 @@ def export_tasks(db: Path, out_dir: Path, annotations_dir: Path = Path("annotati
             tasks.append({"data": data, "meta": meta, "predictions": [{
                 "model_version": f"jingyan-{PIPELINE_VERSION}",
                 "score": 1.0 if doc["least"] is None else doc["least"],
-                "result": document_predictions(conn, doc, chains, below)}]})
+                "result": document_predictions(conn, doc, chains, below, scored)}]})
         written = [out_dir / "tasks.json", out_dir / "labeling_config.xml"]
         written[0].write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
         written[1].write_text(labeling_config(), encoding="utf-8")
         if as_csv:
-            written += _export_csv(conn, out_dir, chains, docs, below)
+            written += _export_csv(conn, out_dir, chains, docs, below, scored)
         return written
     finally:
         conn.close()
@@ -216,7 +218,8 @@ def _csv_cell(name: str, value) -> str:
     return str(value)
 
 
-def _export_csv(conn, out_dir: Path, chains: dict, docs: list[dict], below: float | None) -> list[Path]:
+def _export_csv(conn, out_dir: Path, chains: dict, docs: list[dict], below: float | None,
+                scored: bool) -> list[Path]:
     """facts.csv and mechanisms.csv: one row per extraction; fill ``action`` (accept/reject), edit
     cells, or add a row without ``id`` (doc, anchor, occurrence and the fields) for a new one.
     Documents in the tasks' order, each document's rows the least confident first."""
@@ -224,7 +227,7 @@ def _export_csv(conn, out_dir: Path, chains: dict, docs: list[dict], below: floa
     for kind, table in (("fact", "facts"), ("mechanism", "mechanisms")):
         path = out_dir / f"{table}.csv"
         rows = [{**row, "source_name": doc["source_name"], "doc_sha": doc["sha256"], "doc_text": doc["text"]}
-                for doc in docs for row in rows_least_confident_first(conn, table, doc["id"], below)]
+                for doc in docs for row in rows_least_confident_first(conn, table, doc["id"], below, scored)]
         with path.open("w", encoding="utf-8-sig", newline="") as fh:  # BOM: spreadsheets read it as UTF-8
             writer = csv.DictWriter(fh, CSV_COLUMNS[kind])
             writer.writeheader()
@@ -524,10 +527,9 @@ def _import_csv(path: Path, annotations_dir: Path, db: Path | None) -> ImportRep
     """facts.csv / mechanisms.csv as exported, edited: ``action`` accept/reject, edited cells → edit,
     rows without ``id`` → add. Untouched rows say nothing (a spreadsheet has no 'submitted')."""
     try:
-        # Python's csv reader stops the whole file at a NUL byte; read as another control
-        # character, the cell holding it is refused by its line and the other lines kept
-        text = path.read_text(encoding="utf-8-sig").replace("\x00", "\x01")
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        # a NUL byte reads as itself (Python 3.11's csv): the cell holding it is refused by its line
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ImportError_(f"{path}: unreadable CSV: {exc}") from None
     header = set(rows[0]) if rows else set()

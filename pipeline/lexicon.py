@@ -76,15 +76,21 @@ class Lexicon:
         >>> lex.rejects("“温暖港湾”", "b.txt"), lex.rejects("温暖港湾", "c.txt")
         (True, False)
         """
-        entry = self._index().get(normalise_name(name))
+        entry = self._index.get(normalise_name(name))
         return entry is not None and entry.rejected_in(source_name)
 
     def matcher(self) -> "Matcher":
-        return _matcher(self)
+        return self._matcher
 
-    @functools.cache
+    # made once per Lexicon (``from_json`` hands every document the same one): a cache keyed by
+    # the Lexicon hashed all its names again at each look-up, once per practice of every document
+    @functools.cached_property
     def _index(self) -> dict[str, LearnedName]:
         return self.by_name()
+
+    @functools.cached_property
+    def _matcher(self) -> "Matcher":
+        return Matcher(self)
 
 
 @functools.lru_cache(maxsize=8)
@@ -189,11 +195,6 @@ class Matcher:
                 else:  # a shorter name may still start here, or a name just after
                     pos = m.start() + 1
         return out
-
-
-@functools.lru_cache(maxsize=8)
-def _matcher(lexicon: Lexicon) -> Matcher:
-    return Matcher(lexicon)
 
 
 # -- a changed lexicon: the documents it affects, processed again ---------------------------------

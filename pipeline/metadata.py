@@ -176,9 +176,6 @@ def headline(lines: list[Line]) -> str:
 
 
 # -- a document's date: published, else a dateline, else a date the text reports as of -------------
-DATE_KINDS = ("published", "dateline", "stated")
-
-
 @dataclass(frozen=True)
 class DocumentDate:
     """When a document reports what it says: ``date`` ISO 8601 as precise as the text is
@@ -201,7 +198,7 @@ class DateRule:
 def date_rules(data_dir: Path = DATA_DIR) -> tuple[DateRule, ...]:
     rows = read_table(data_dir / "document_dates.tsv", ("id", "kind", "pattern", "note?"), unique_ids=True)
     out = []
-    for number, row in enumerate(rows, 1):
+    for row in rows:
         if row[1] not in ("dateline", "stated"):
             raise TableError(f"{data_dir / 'document_dates.tsv'}: {row[0]}: kind must be dateline or stated, "
                              f"found {row[1]!r}")

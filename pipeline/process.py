@@ -17,6 +17,7 @@ from . import confidence
 from . import facts as facts_stage
 from . import localities as localities_stage
 from . import mechanisms as mechanisms_stage
+from .mechanism_rules import load_rules
 from .records import Document, Extraction
 from .settings import Settings
 from .tagging import tag
@@ -33,7 +34,7 @@ def with_confidence(extraction: Extraction, tagged, settings: Settings) -> Extra
     """Every fact and mechanism scored by the trained scorer, a document's rows together."""
     scorer = confidence.scorer_for(settings)
     extraction.facts, extraction.mechanisms = scorer.score(
-        tagged, confidence.rules_for(settings), extraction.facts, extraction.mechanisms)
+        tagged, load_rules(settings.data_dir), extraction.facts, extraction.mechanisms)
     return extraction
 
 
@@ -76,7 +77,6 @@ def check_rules(settings: Settings) -> None:
     before any document (``rules.RuleError`` or ``tables.TableError``, naming file and entry)
     instead of failing every document with the same error."""
     from . import families, furniture, metadata, practices
-    from .mechanism_rules import load_rules
 
     for load in (facts_stage.lexicon, localities_stage.lexicon, load_rules, furniture.nav_regex,
                  furniture.patterns, furniture.layout, metadata.rules, metadata.date_rules, families.load_rules):

@@ -375,7 +375,7 @@ class _SpacyTokenizer:
         from spacy.attrs import SENT_START, TAG
         from spacy.tokens import Doc
 
-        words, tags, starts, bounds, folded, search_words = cut_paragraph(text, self.backend)
+        words, tags, starts, bounds, _, _ = cut_paragraph(text, self.backend)
         token_at = dict(zip(starts, range(len(starts))))
         sent_starts = np.full(len(words), -1, dtype="int64")
         sent_starts[0] = 1
@@ -387,10 +387,6 @@ class _SpacyTokenizer:
         # times as much (it looks every tag string up again)
         tag_hashes = np.fromiter(map(self._tag_hash, tags), dtype="uint64", count=len(tags))
         doc.from_array([TAG, SENT_START], np.stack([tag_hashes, sent_starts.astype("uint64")], axis=1))
-        doc.user_data["words"] = (words, tags, starts)
-        doc.user_data["sentences"] = bounds
-        doc.user_data["norm"] = folded
-        doc.user_data["search_words"] = search_words
         return doc
 
 
@@ -400,7 +396,7 @@ def cut_paragraph(text: str, backend: "Backend") -> tuple[list[str], list[str], 
     ``text``), its folded text, and the search index's words of it (None when the backend
     cannot say).
 
-    >>> words, tags, starts, bounds, folded, _ = cut_paragraph("建成５个驿站。", _backend_for_doctest())
+    >>> words, tags, starts, bounds, folded, _ = cut_paragraph("建成５个驿站。", backend_for(Settings()))
     >>> words, starts, bounds, folded
     (['建成', '５', '个', '驿站', '。'], [0, 2, 3, 4, 6], [(0, 7)], '建成5个驿站。')
     """
@@ -421,10 +417,6 @@ def cut_paragraph(text: str, backend: "Backend") -> tuple[list[str], list[str], 
     if search_words is not None:
         search_words = list(map(sys.intern, search_words))
     return words, tags, starts, _on_token_starts(split_sentences(folded), starts), folded, search_words
-
-
-def _backend_for_doctest() -> "Backend":
-    return backend_for(Settings())
 
 
 def _on_token_starts(bounds: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
@@ -510,8 +502,6 @@ def spacy_docs(document: Document, backend: "Backend") -> list:
     docs = []
     texts = (document.text[s:e] for s, e in paras)
     for index, ((p_start, _), doc) in enumerate(zip(paras, nlp.pipe(texts, batch_size=256))):
-        for key in ("search_words", "words", "norm", "sentences"):
-            doc.user_data.pop(key)
         doc.user_data["offset"] = p_start
         doc.user_data["paragraph"] = index
         docs.append(doc)

@@ -33,11 +33,10 @@ from .confidence import (N_FEATURES, RECORD_TYPES, SPEC_VERSION, DocumentView, f
                          mechanism_features, model_as_json)
 from .evaluate import ARABIC_DIGIT, Gold, Report, extraction_rows, load_gold, score_document
 from .scoring import absorbed_by_optional
-from .settings import DATA_DIR, Settings
+from .settings import Settings
 
 DEFAULT_SETS = ((Path("corpus"), Path("../shared/gold")),
                 (Path("../shared/dev/corpus"), Path("../shared/dev/gold")))
-DEFAULT_MODEL = DATA_DIR / "confidence_model.json"
 C = 1.0  # inverse L2 strength of the logistic regressions
 DECIDE_AT = 0.5  # rules + scorer: a kept row below this is dropped, a rejected candidate at or above it kept
 RELIABILITY_BINS = 5
@@ -245,12 +244,13 @@ def fingerprint(articles: list[Article], annotations_dir: Path | None) -> str:
 
 
 def train(sets: Iterable[tuple[Path, Path]] = DEFAULT_SETS, annotations_dir: Path | None = Path("annotations"),
-          out: Path = DEFAULT_MODEL, settings: Settings | None = None,
+          out: Path | None = None, settings: Settings | None = None,
           progress: Callable[[str], None] = lambda _: None) -> dict:
     """Train on every article of ``sets`` (and the corrections) and write the model file.
 
     Returns a summary: articles, examples per type, positives, the file and its fingerprint."""
     settings = settings or Settings()
+    out = out or settings.confidence_model  # the shipped model by default
     articles = read_articles(sets, annotations_dir, settings, progress)
     examples = [e for a in articles for e in a.examples]
     models = {t: fit(trainable(examples, t)) for t in RECORD_TYPES}

@@ -305,7 +305,6 @@ def test_damage_the_opening_check_cannot_see_ends_a_reader_in_one_line(tmp_path)
     from pipeline.catalogue import SAMPLED_PAGES
 
     db = _catalogue(tmp_path / "c.db", documents=300)
-    fact_id = rows(db, "select id from facts order by id desc limit 1")[0][0]
     pages = db.stat().st_size // 4096
     assert pages > 2 * SAMPLED_PAGES  # else every page is sampled
     step = max(1, (pages - 1) // SAMPLED_PAGES)

@@ -45,6 +45,15 @@ def start_run(tmp_path: Path, env: dict, stderr=subprocess.PIPE) -> subprocess.P
                             stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
 
 
+def prints_a_server_address(script: str, timeout: int) -> None:
+    """Run ``script`` in a Python of its own (no PREFECT_API_URL): it succeeds and prints the
+    address of the server it started, and nothing else."""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=without_api_url(), capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api\n", done.stdout)
+
+
 def servers_below(pid: int) -> list:
     """The uvicorn (Prefect server) processes among ``pid``'s descendants."""
     try:
@@ -88,10 +97,7 @@ def test_the_temporary_server_is_spawned_before_prefect_is_imported(tmp_path):
               "    assert start.server is not None and start.server.process.poll() is None\n"
               "    assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'Prefect imported'\n"
               "    print(start.server.api_url)\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=without_api_url(), capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api\n", done.stdout)
+    prints_a_server_address(script, timeout=60)
 
 
 @pytest.mark.slow
@@ -104,10 +110,7 @@ def test_a_port_taken_after_it_was_chosen_is_given_up_for_another():
               "started = server.PrefectServer().spawn()\nassert started.port == taken\n"
               "url = started.wait_until_healthy()\nassert started.port != taken and started.answers()\n"
               "print(url)\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=without_api_url(), capture_output=True,
-                          text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api\n", done.stdout)
+    prints_a_server_address(script, timeout=240)
 
 
 @pytest.mark.slow
