@@ -8,7 +8,7 @@ DB     ?= outputs/catalogue.db
 
 .PHONY: demo test install browser serve bench clean scorer
 
-$(STAMP): pyproject.toml setup.py pipeline/_route.c
+$(STAMP): pyproject.toml setup.py pipeline/_route.c pipeline/_fts5feed.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip          # old pip mishandles lxml[html_clean]
 	$(BIN)/python -m pip install -q -e .

@@ -50,6 +50,11 @@ _FOLD = FULL_WIDTH_ASCII
 _WORDLIKE = re.compile(r"\w")
 SHORT_TEXT = 400  # texts up to this many characters have their tokens cached (names, queries)
 
+try:  # the loop handing a row's tokens to FTS5, in C without the GIL (setup.py; optional)
+    from . import _fts5feed as _feed
+except ImportError:  # no C compiler at install: the same loop in Python
+    _feed = None
+
 _register_lock = threading.Lock()
 _c_tokenizer = None  # the fts5_tokenizer struct and its callbacks, made once per process
 # Connections the tokenizer is registered on (sqlite3 connections take no weak references),
@@ -266,6 +271,9 @@ def _make_c_tokenizer():
         text = ffi.unpack(p_text, n_text).decode("utf-8", "replace")
         if flags & FTS5_TOKENIZE_DOCUMENT:  # a row indexed or deleted: offsets unused
             packed = _provided.get(text) or index_tokens(text)
+            if _feed is not None:
+                return _feed.feed(int(ffi.cast("uintptr_t", x_token)), int(ffi.cast("uintptr_t", ctx)),
+                                  packed.words, packed.flags)
             for data, tflags in packed.pairs():
                 rc = x_token(ctx, tflags, data, len(data), 0, 0)
                 if rc != SQLITE_OK:

@@ -269,6 +269,32 @@ def test_highlight_marks_whole_words_at_the_right_bytes(catalogue):
     assert "共建立[网格党支部]12个" in marked
 
 
+def test_the_c_token_feed_indexes_what_the_python_loop_does(monkeypatch):
+    """setup.py builds pipeline/_fts5feed.c where a compiler is (the tests have one); it hands
+    a row's packed tokens to FTS5 as the Python loop does: same terms, positions, colocations.
+    The texts hold an empty text, one with no token at all, and a seed's whole body."""
+    assert fts._feed is not None
+    texts = ["", "，。“”", "推行红色物业。ＡＢＣ２０２３年", "城市基层党建", *(p.read_text(encoding="utf-8")
+                                                          for p in sorted(CORPUS.glob("*.txt"))[:2])]
+
+    def index_with(feed) -> list[tuple]:
+        monkeypatch.setattr(fts, "_feed", feed)
+        conn = sqlite3.connect(":memory:")
+        fts.register(conn)
+        try:
+            conn.execute("create virtual table t using fts5(body, tokenize='jieba')")
+            conn.execute("create virtual table v using fts5vocab(t, 'instance')")
+            with fts.provided({text: fts.index_tokens(text) for text in texts[::2]}):  # provided and not
+                conn.executemany("insert into t(body) values (?)", [(text,) for text in texts])
+            conn.execute("delete from t where rowid = 4")  # a delete tokenises its row again
+            return conn.execute("select * from v order by 1, 2, 3, 4").fetchall()
+        finally:
+            conn.close()
+
+    in_c = index_with(fts._feed)
+    assert len(in_c) > 1000 and in_c == index_with(None)
+
+
 def test_index_follows_updates_and_deletes(tmp_path):
     db = tmp_path / "c.db"
     build_catalogue(db)
