@@ -257,4 +257,21 @@ def run(paths: list[str | Path], db: str | Path, settings: Settings,
             return run(paths, db, settings, start)
     start.server_ready()
     configured = catalogue_corpus.with_options(task_runner=task_runner_for(settings))
-    return configured([str(p) for p in paths], str(db), settings.as_dict())
+    with heartbeats_as_configured():
+        return configured([str(p) for p in paths], str(db), settings.as_dict())
+
+
+def heartbeats_as_configured():
+    """Prefect's flow-run heartbeats only where the user set their frequency
+    (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, in the environment or a Prefect profile).
+
+    Prefect 3.8 sends them every 180 s unless told otherwise, and a run that ends joins its
+    heartbeat thread, which sleeps in 1 s steps: a flow run took ~1.2 s with them and ~0.3 s
+    without, most of a small batch's flow. They serve one thing, an automation the user sets
+    up to mark silent runs crashed (Prefect's "detect zombie flows"), and whoever sets one up
+    sets the frequency; jingyan's own ``runs`` table marks a stopped run ``interrupted``."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:
+        return contextlib.nullcontext()
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})

@@ -359,3 +359,26 @@ def test_everything_skipped_shows_no_bar():
 
     assert not isinstance(_progress(Settings(show_progress=True), 0), ProgressBar)
     assert isinstance(_progress(Settings(show_progress=True), 3), ProgressBar)
+
+
+@pytest.mark.parametrize("frequency, expected", [(None, "None"), ("45", "45")])
+def test_prefect_heartbeats_only_where_the_user_set_their_frequency(frequency, expected):
+    """A flow run's heartbeats cost most of a small batch's flow (joining their thread at the
+    end): off, unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for them (a zombie-run automation)."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"}
+    if frequency:
+        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = frequency
+    script = ("from prefect.settings import get_current_settings\n"
+              "from flows.catalogue_flow import heartbeats_as_configured\n"
+              "with heartbeats_as_configured():\n"
+              "    print(get_current_settings().flows.heartbeat_frequency)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [expected]
