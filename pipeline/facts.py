@@ -19,9 +19,11 @@ fact's ``rule`` names the match pattern and the subject rule that made it, e.g.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, replace
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 from pathlib import Path
 
@@ -56,7 +58,46 @@ class Lexicon:
     words: dict[str, dict[str, str]]  # kind → word → value (fact_subject.tsv)
 
     def unit(self, written: str) -> Unit | None:
-        return next((u for u in self.units if u.written == written), None)
+        return self._units_by_written.get(written)
+
+    @functools.cached_property
+    def _units_by_written(self) -> dict[str, Unit]:  # the first of a spelling wins, as in the table order
+        by_written: dict[str, Unit] = {}
+        for u in self.units:
+            by_written.setdefault(u.written, u)
+        return by_written
+
+    @functools.cached_property
+    def predicates(self) -> tuple[str, ...]:
+        """The ``skip`` words, longest first: a predicate cut tries the longest word first."""
+        return tuple(sorted(self.words.get("skip", {}), key=len, reverse=True))
+
+    @functools.cached_property
+    def governing_verbs(self) -> tuple[str, ...]:
+        """The ``verb`` words, longest first: the verb stripped from a phrase is the longest."""
+        return tuple(sorted(self.words.get("verb", {}), key=len, reverse=True))
+
+    @functools.cached_property
+    def org_heads(self) -> tuple[str, ...]:
+        """The ``org_head`` words (小组, 工作室): how the name of a body ends."""
+        return tuple(self.words.get("org_head", {}))
+
+    @functools.cached_property
+    def glue_suffixes(self) -> frozenset[str]:
+        """Every ending of a ``glue`` word: a word that ends none cannot complete one."""
+        return frozenset(w[k:] for w in self.words.get("glue", {}) for k in range(len(w) + 1))
+
+    @functools.cached_property
+    def share_patterns(self) -> tuple[re.Pattern, ...]:
+        """A share word (占比, 比例) with its predicate right before a figure, longest word first."""
+        return tuple(re.compile(rf"{w}(?:为|达|达到)?$")
+                     for w in sorted(self.words.get("share", {}), key=len, reverse=True))
+
+    @functools.cached_property
+    def change_between(self) -> re.Pattern | None:
+        """What stands between the two figures of a change (增加到); None without change words."""
+        verbs = "|".join(map(re.escape, self.words.get("change", {})))
+        return re.compile(rf"(?:{verbs})(?:到|至|为)") if verbs else None
 
 
 @functools.lru_cache(maxsize=2)
@@ -98,6 +139,11 @@ OPEN_QUOTES, CLOSE_QUOTES = "“‘「『", "”’」』"
 HAS_ARABIC = re.compile(r"[0-9０-９]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 BAND = re.compile(r"(?:以下|以上|以内)$")
+_START, _END = attrgetter("start"), attrgetter("end")  # a token's offsets, to bisect a sentence's tokens
+CLAUSE_BREAK = re.compile(r"[,，;；。]")
+LETTER_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+LETTER_END = re.compile(r"[A-Za-z]$")
+QUOTE_MARK = re.compile(f"[{OPEN_QUOTES}{CLOSE_QUOTES}]")
 
 
 @functools.lru_cache(maxsize=2)
@@ -132,14 +178,22 @@ class Figure:
 
 
 def quote_depth(text: str) -> list[int]:
-    """Depth of “…” nesting at each character: 说“13335”工作法 → 1 on the digits."""
-    depth, out = 0, []
-    for ch in text:
-        if ch in CLOSE_QUOTES:
+    """Depth of “…” nesting at each character: 说“13335”工作法 → 1 on the digits.
+
+    >>> quote_depth("说“13”法”」")
+    [0, 0, 1, 1, 0, 0, 0, 0]
+    """
+    depth, out, at = 0, [], 0
+    for m in QUOTE_MARK.finditer(text):  # the depth changes only at a quote mark: runs between them
+        mark = m.start()
+        out += [depth] * (mark - at)
+        if text[mark] in CLOSE_QUOTES:
             depth = max(0, depth - 1)
         out.append(depth)
-        if ch in OPEN_QUOTES:
+        if text[mark] in OPEN_QUOTES:
             depth += 1
+        at = mark + 1
+    out += [depth] * (len(text) - at)
     return out
 
 
@@ -159,66 +213,78 @@ def find_figures(sentence: Sentence, lex: Lexicon) -> list[Figure]:
     matches = list(_figure_pattern(lex).finditer(text))
     if not matches:  # most sentences: nothing more to work out
         return []
-    depth = quote_depth(text) if any(q in text for q in OPEN_QUOTES) else [0] * len(text)
-    token_starts = {t.start - sentence.start for t in sentence.tokens}
-    token_ends = {t.end - sentence.start for t in sentence.tokens}
+    quoted = any(q in text for q in OPEN_QUOTES)
+    depth = None  # worked out for the first figure a sentence with quotes keeps
     figures = []
     for m in matches:
-        figure = _figure(m, text, depth, token_starts, token_ends, lex)
+        figure = _figure(m, text, sentence, lex)
+        if figure is not None and quoted:
+            if depth is None:
+                depth = quote_depth(text)
+            if depth[figure.num_start]:
+                continue  # “13335”工作法, “1号方案”: a name, not a figure
         if figure is not None:
             figures.append(figure)
     return figures
 
 
-def _figure(m: re.Match, text: str, depth: list[int], token_starts: set[int], token_ends: set[int],
-            lex: Lexicon) -> Figure | None:
+def _figure(m: re.Match, text: str, sentence: Sentence, lex: Lexicon) -> Figure | None:
+    """The figure a match is, or None. Each test only refuses, so the cheap ones go first:
+    most matches are a bare numeral (一, 二) in a word."""
     pre, num, unit_written, post = m.group("pre") or "", m.group("num"), m.group("unit"), m.group("post") or ""
-    num_start, num_end = m.start("num"), m.end("num")
     chinese = not HAS_ARABIC.search(num)
     unit = lex.unit(unit_written) if unit_written else None
+    if unit is None:
+        if chinese or not ("万" in num or "亿" in num) or m.group("mod"):
+            return None  # a bare number (1. headings, 8日) is not a figure
+    elif chinese and "chinese_ok" not in unit.kinds:
+        return None  # 统一, 三坊七巷: a numeral inside a word
+    num_start, num_end = m.start("num"), m.end("num")
     end = m.end()
-    after = text[end:]
-    before = text[:num_start - len(pre)] if pre else text[:num_start]
-    if depth[num_start]:
-        return None  # “13335”工作法, “1号方案”: a name, not a figure
-    right_after_number = text[num_end:]  # 92号楼道: the word right after the digits, before any unit
-    if any(right_after_number.startswith(w) for w in lex.reject_after) or \
-            any(before.endswith(w) for w in lex.reject_before):
-        return None  # 92号楼道, 第27版, 1+3+N
-    if re.match(r"[A-Za-z0-9]", after[:1]) or re.search(r"[A-Za-z]$", before):
-        return None  # B2版, 2021-04-14 pieces
-    if unit is None and after[:1] in ("年", "月", "日", "时", "点"):
-        return None
+    next_char = text[end:end + 1]
+    if chinese and (next_char == "是" or num == "一"):
+        return None  # 一是, 一个: enumerators and articles
     if pre == "第" and (unit is None or unit.written not in lex.rank_units):
         return None  # 第二个月, 第27版: ordinals, not quantities
-    if unit is None:
-        if chinese or not re.search(r"[万亿]", num) or m.group("mod"):
-            return None  # a bare number (1. headings, 8日) is not a figure
+    if unit is None and next_char in ("年", "月", "日", "时", "点"):
+        return None
     if unit is not None and "duration" in unit.kinds:
-        if unit.written == "年" and (pre not in ("连续", "累计", "近", "超过") or after[:1] in "来以"):
+        if unit.written == "年" and (pre not in ("连续", "累计", "近", "超过") or next_char in "来以"):
             return None  # 2020年, 10年来: dates and time expressions, not durations
-    if unit is not None and "whole_word" in unit.kinds and m.end("unit") not in token_ends:
+    before_end = num_start - len(pre)  # the text before the figure is text[:before_end]
+    # 92号楼道: the word right after the digits, before any unit
+    if text.startswith(lex.reject_after, num_end) or text.endswith(lex.reject_before, 0, before_end):
+        return None  # 92号楼道, 第27版, 1+3+N
+    if LETTER_OR_DIGIT.match(next_char) or LETTER_END.search(text, 0, before_end):
+        return None  # B2版, 2021-04-14 pieces
+    if unit is not None and "whole_word" in unit.kinds and not _token_bound(sentence, m.end("unit"), _END):
         return None  # 3部门: the unit is the start of another word
-    if chinese:
-        if unit is None or "chinese_ok" not in unit.kinds or num_start not in token_starts:
-            return None  # 统一, 三坊七巷: a numeral inside a word
-        if after[:1] == "是" or num == "一":
-            return None  # 一是, 一个: enumerators and articles
+    if chinese and not _token_bound(sentence, num_start, _START):
+        return None  # 统一, 三坊七巷: a numeral inside a word
     try:
         value, value_max, more = parse_number(num)
     except ValueError:
         return None
     qualifier = lex.prefixes.get(pre, "") or lex.suffixes.get(post, "") or (more or "")
     if post and lex.suffixes.get(post) == "more_than" and any(
-            w in text[max(0, num_start - len(pre) - 3):num_start - len(pre)] for w in lex.at_least):
+            w in text[max(0, before_end - 3):before_end] for w in lex.at_least):
         qualifier = "at_least"  # 达95%以上
     if not qualifier:
-        qualifier = next((q for w, q in lex.before.items() if before.endswith(w) and not before.endswith("多" + w)), "")
+        qualifier = next((q for w, q in lex.before.items()
+                          if text.endswith(w, 0, before_end) and not text.endswith("多" + w, 0, before_end)), "")
     rule = ("F-ZH" if chinese else "F-RANK" if pre == "第" else "F-RANGE" if value_max is not None
             else "F-BIG" if unit is None else "F-DURATION" if "duration" in unit.kinds else "F-UNIT")
     return Figure(start=m.start(), end=end, num_start=num_start, value=value, value_max=value_max,
                   unit=unit.base if unit else "", qualifier=qualifier, chinese=chinese,
                   duration=bool(unit and "duration" in unit.kinds), prefix=pre, rule=rule)
+
+
+def _token_bound(sentence: Sentence, at: int, side: attrgetter) -> bool:
+    """Whether a token of the sentence starts (``side`` _START) or ends (_END) at local offset
+    ``at``; tokens are in text order, so bisect, not a set of every token's offsets."""
+    tokens, at = sentence.tokens, sentence.start + at
+    k = bisect.bisect_left(tokens, at, key=side)
+    return k < len(tokens) and side(tokens[k]) == at
 
 
 # ---------------------------------------------------------------- step 2: annotate
@@ -229,6 +295,9 @@ PUNCT_CLAUSE = set(",，;；。!！?？:：")
 JOINERS = {"、", "和", "或", "及"}
 LOCATIVES = {"上", "中", "里", "内", "下"}
 LEVEL = re.compile(r"^[一二三四五六七八九十]+[级类星]$")  # 一级网格: a level, part of the noun
+
+
+_TRIPLE_START, _TRIPLE_END = itemgetter(0), itemgetter(1)  # of the (start, end, Tok) of ``_tokens``
 
 
 class Tok(NamedTuple):
@@ -242,11 +311,12 @@ def _tokens(sentence: Sentence, lex: Lexicon) -> list[tuple[int, int, Tok]]:
     """(local start, end, token) over the folded text, with this genre's tag fixes (组织 n, 选派 v)."""
     fixes = lex.words.get("pos", {})
     norm = normalised(sentence)
-    out = []
-    for t in sentence.tokens:
-        s, e = t.start - sentence.start, t.end - sentence.start
+    offset, out = sentence.start, []
+    for start, end, _, pos in sentence.tokens:
+        s, e = start - offset, end - offset
         word = norm[s:e]
-        out.append((s, e, Tok(word, fixes.get(word, t.pos))))
+        # tuple.__new__ makes the named tuple without its Python-level __new__: half the time
+        out.append((s, e, tuple.__new__(Tok, (word, fixes.get(word, pos)))))
     return out
 
 
@@ -256,19 +326,19 @@ def _split(tokens, start: int, end: int, lex: Lexicon, tag_of) -> tuple[list[Tok
     ``274/m 个集/n 党建`` with the figure ``274个`` → after starts ``集`` (tagged by lookup).
     """
     fixes = lex.words.get("pos", {})
-    before, after = [], []
-    for s, e, tok in tokens:
-        if e <= start:
-            before.append(tok)
-        elif s >= end:
-            after.append(tok)
-        else:
-            if s < start:
-                part = tok.text[:start - s]
-                before.append(Tok(part, fixes.get(part) or tag_of(part)))
-            if e > end:
-                part = tok.text[end - s:]
-                after.append(Tok(part, fixes.get(part) or tag_of(part)))
+    # tokens are in text order: those ending by start, those cut by [start, end), the rest
+    cut_from = bisect.bisect_right(tokens, start, key=_TRIPLE_END)
+    cut_to = bisect.bisect_left(tokens, end, lo=cut_from, key=_TRIPLE_START)
+    before = [tok for _, _, tok in tokens[:cut_from]]
+    after = []
+    for s, e, tok in tokens[cut_from:cut_to]:
+        if s < start:
+            part = tok.text[:start - s]
+            before.append(Tok(part, fixes.get(part) or tag_of(part)))
+        if e > end:
+            part = tok.text[end - s:]
+            after.append(Tok(part, fixes.get(part) or tag_of(part)))
+    after += [tok for _, _, tok in tokens[cut_to:]]
     return _glue(before, lex), after  # glued only backwards: 7名党员、占比78% keeps 占比 out of the list
 
 
@@ -285,8 +355,9 @@ def _glue(tokens: list[Tok], lex: Lexicon) -> list[Tok]:
     """Words jieba splits (or that a cut split) joined back: ``占/v 比/p`` → 占比/n, ``占/v 道/q`` → 占道."""
     glue = lex.words.get("glue", {})
     out: list[Tok] = []
+    suffixes = lex.glue_suffixes
     for tok in tokens:
-        if out and out[-1].text + tok.text in glue:
+        if out and tok.text in suffixes and out[-1].text + tok.text in glue:
             word = out.pop().text + tok.text
             out.append(Tok(word, glue[word] or "n"))
         else:
@@ -432,14 +503,14 @@ def _inner_verb(tokens: list[Tok], i: int, step: int, parts: list[str], lex: Lex
         while k + 1 < len(tokens) and _is_noun(tokens[k + 1], lex):
             k += 1
         head = tokens[k].text
-    if any(head.endswith(h) for h in lex.words.get("org_head", {})):
+    if head.endswith(lex.org_heads):
         return True  # 成立调解小组: the name of a body opens with what it does
     far_noun = _is_noun(tokens[far], lex) and tokens[far].text not in lex.words.get("verb", {})
     return far_noun and tok.text not in lex.words.get("verb", {})
 
 
 def _starts_with_verb(word: str, lex: Lexicon) -> bool:
-    return any(word.startswith(v) for v in lex.words.get("verb", {}))
+    return word.startswith(lex.governing_verbs)
 
 
 def _strip_verb(phrase: str, lex: Lexicon) -> str:
@@ -448,8 +519,10 @@ def _strip_verb(phrase: str, lex: Lexicon) -> str:
     What is left must be a word (two characters or more): in 慰问品 and 组建率 the verb is
     the stem of the noun, not its governor.
     """
-    body = any(phrase.endswith(h) for h in lex.words.get("org_head", {}))
-    for verb in sorted(lex.words.get("verb", {}), key=len, reverse=True):
+    if not phrase.startswith(lex.governing_verbs):  # a precheck: most phrases open with no verb
+        return phrase
+    body = phrase.endswith(lex.org_heads)
+    for verb in lex.governing_verbs:
         if phrase.startswith(verb) and len(phrase) >= len(verb) + 2:
             if body and verb in lex.words.get("attr_verb", {}):
                 return phrase  # 调解小组: what a body does opens its name
@@ -545,18 +618,18 @@ def predicate_cut(text: str, start: int, tokens: list[tuple[int, int, Tok]], lex
     a cut inside a jieba word is allowed only when it leaves a noun suffix (``率达`` → 率,
     ``比达`` → 比), so that ``行为12起`` keeps its 为.
     """
-    preds = sorted(lex.words.get("skip", {}), key=len, reverse=True)
+    preds = lex.predicates
     tails = lex.words.get("tail", {})
-    bounds = {s for s, _, _ in tokens} | {e for _, e, _ in tokens}
     cut, moved = start, True
-    while moved:
+    while moved and text.endswith(preds, 0, cut):  # a precheck: most figures follow no predicate
         moved = False
         for word in preds:
             new = cut - len(word)
-            if new < 0 or text[new:cut] != word:
+            if new < 0 or not text.endswith(word, 0, cut):
                 continue
             inside = next((s for s, e, _ in tokens if s < new < e), None)
-            if new in bounds or (inside is not None and text[inside:new] in tails):
+            at_bound = any(s == new or e == new for s, e, _ in tokens)  # a word starts or ends there
+            if at_bound or (inside is not None and text[inside:new] in tails):
                 cut, moved = new, True
                 break
     return cut
@@ -714,12 +787,23 @@ def find_time(sentence: Sentence, position: int, lex: Lexicon, figures: list[Fig
 
     ``截至今年4月,全区共有网格员2300名`` → 截至今年4月; ``“十四五”以来`` → 十四五以来.
     """
+    return _nearest_time(sentence, position, time_spans(sentence, lex, figures))
+
+
+def time_spans(sentence: Sentence, lex: Lexicon, figures: list[Figure]) -> list[tuple[int, int]]:
+    """Every time expression of the sentence outside its figures, in pattern order: found once
+    per sentence, for all its figures."""
     text = normalised(sentence)
     spans = []
     for _, pattern in lex.times:
         for m in pattern.finditer(text):
-            if m.end() <= position and m.end() > m.start() and not any(f.start <= m.start() < f.end for f in figures):
+            if m.end() > m.start() and not any(f.start <= m.start() < f.end for f in figures):
                 spans.append((m.start(), m.end()))
+    return spans
+
+
+def _nearest_time(sentence: Sentence, position: int, found: list[tuple[int, int]]) -> str:
+    spans = [sp for sp in found if sp[1] <= position]
     if not spans:
         return ""
     # the longest match at the latest start: 2019年10月31日 over 2019年
@@ -730,6 +814,7 @@ def find_time(sentence: Sentence, position: int, lex: Lexicon, figures: list[Fig
     for s2, e2 in spans:
         if s2 < s and e2 >= e:
             s, e = s2, e2
+    text = normalised(sentence)
     return "".join(ch for n, ch in zip(text[s:e], sentence.text[s:e]) if n not in OPEN_QUOTES + CLOSE_QUOTES)
 
 
@@ -747,14 +832,13 @@ def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) ->
     tokens = _tokens(sentence, lex)
     text = normalised(sentence)
     facts: list[Fact] = []
-    shares = lex.words.get("share", {})
+    times = time_spans(sentence, lex, figures)
     for fig in figures:
         cut = predicate_cut(text, fig.start, tokens, lex)
         before, after = _split(tokens, cut, fig.end, lex, tag_of)
         subject, srule = "", ""
         raw_before = text[:fig.start]
-        share = next((m for w in sorted(shares, key=len, reverse=True)
-                      if (m := re.search(rf"{w}(?:为|达|达到)?$", raw_before))), None)
+        share = next((m for pattern in lex.share_patterns if (m := pattern.search(raw_before))), None)
         band = share_band(text, share.start(), facts, sentence.start) if share else ""
         if fig.duration and fig.prefix in ("连续", "累计"):
             subject, srule = subject_duration(after, lex), "S-DURATION"
@@ -785,7 +869,7 @@ def annotate(sentence: Sentence, figures: list[Figure], lex: Lexicon, tag_of) ->
         facts.append(Fact(
             start=sentence.start + fig.start, end=sentence.start + fig.end, text=sentence.text[fig.start:fig.end],
             value=fig.value, unit=infer_unit(fig, subject, lex), value_max=fig.value_max, qualifier=fig.qualifier,
-            subject=as_written(subject, sentence), time=find_time(sentence, fig.start, lex, figures),
+            subject=as_written(subject, sentence), time=_nearest_time(sentence, fig.start, times),
             chinese_numeral=fig.chinese, sentence_start=sentence.start, sentence_end=sentence.end,
             rule=f"{fig.rule}/{srule or 'S-NONE'}",
         ))
@@ -840,17 +924,17 @@ def as_written(phrase: str, sentence: Sentence) -> str:
 
 def link_changes(facts: list[Fact], text: str, offset: int, lex: Lexicon) -> list[Fact]:
     """``由20项增加到70项``: the after figure gets change_from=20 and the before's subject."""
-    verbs = "|".join(map(re.escape, lex.words.get("change", {})))
+    between_changes = lex.change_between
     froms = lex.words.get("from", {})
-    if not verbs:
+    if between_changes is None or len(facts) < 2:
         return facts
     out = list(facts)
     for i in range(1, len(out)):
         a, b = out[i - 1], out[i]
         between = text[a.end - offset:b.start - offset]
-        if not re.fullmatch(rf"(?:{verbs})(?:到|至|为)", between):
+        if not between_changes.fullmatch(between):
             continue
-        clause = re.split(r"[,，;；。]", text[:a.start - offset])[-1]
+        clause = CLAUSE_BREAK.split(text[:a.start - offset])[-1]
         if not any(w in clause for w in froms):
             continue
         subject = b.subject if "/S-AFTER" in b.rule and b.subject else a.subject

@@ -26,6 +26,7 @@ FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 _RANGE = re.compile(rf"^(.+?)(?:——|[{RANGE_SEPARATORS}])(.+)$")
 _ARABIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_MIXED = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([十百千])$")
 _ZH_CHARS = set(ZH_DIGITS) | set(ZH_SMALL_UNITS)
 
 
@@ -66,6 +67,16 @@ def parse_chinese_integer(text: str) -> int:
     return total + (digit or 0)
 
 
+def _section_value(s: str) -> float:
+    """One section between multipliers: 32.67, 5千, 一千二百."""
+    if _ARABIC.match(s):
+        return float(s)
+    mixed = _MIXED.match(s)  # 5千, 1.5千
+    if mixed:
+        return float(mixed.group(1)) * ZH_SMALL_UNITS[mixed.group(2)]
+    return float(parse_chinese_integer(s))
+
+
 def _parse_plain(text: str) -> tuple[float, bool]:
     """One number with 万/亿 and 多/余, no range: (value, more_than).
 
@@ -74,15 +85,6 @@ def _parse_plain(text: str) -> tuple[float, bool]:
     more = False
     total = 0.0
     section = ""
-
-    def section_value(s: str) -> float:
-        if _ARABIC.match(s):
-            return float(s)
-        mixed = re.match(r"^([0-9]+(?:\.[0-9]+)?)([十百千])$", s)  # 5千, 1.5千
-        if mixed:
-            return float(mixed.group(1)) * ZH_SMALL_UNITS[mixed.group(2)]
-        return float(parse_chinese_integer(s))
-
     for ch in text:
         if ch in MORE_MARKERS:
             if not (section or total):
@@ -91,7 +93,7 @@ def _parse_plain(text: str) -> tuple[float, bool]:
         elif ch in BIG_UNITS:
             if not section:
                 raise ValueError(f"{ch} with no number before it in {text!r}")
-            value = section_value(section)
+            value = _section_value(section)
             # 亿 multiplies everything before it (3万亿); 万 only its own section (3亿5000万)
             total = (total + value) * BIG_UNITS[ch] if ch == "亿" else total + value * BIG_UNITS[ch]
             section = ""
@@ -100,7 +102,7 @@ def _parse_plain(text: str) -> tuple[float, bool]:
         else:
             raise ValueError(f"unexpected {ch!r} in number {text!r}")
     if section:
-        total += section_value(section)
+        total += _section_value(section)
     elif total == 0:
         raise ValueError(f"no number in {text!r}")
     return total, more
