@@ -881,7 +881,9 @@ def _own_share_holder(text: str, at: int, lex: Lexicon) -> bool:
     (where the share is of the figure just before). A holder is any word left in the clause
     once scope and predicate words are dropped."""
     clause = re.split(r"[,，;；:：。、]", text[:at])[-1]
-    for word in sorted({*lex.words.get("skip", {}), *lex.words.get("scope", {})}, key=len, reverse=True):
+    # longest first, and words of one length in a fixed order: in a set's order (which string
+    # hashing changes from process to process) two overlapping words could leave different rests
+    for word in sorted({*lex.words.get("skip", {}), *lex.words.get("scope", {})}, key=lambda w: (-len(w), w)):
         clause = clause.replace(word, "")
     return len(clause) >= 2
 
