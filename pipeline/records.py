@@ -28,6 +28,20 @@ class _AsDict:
         return dataclasses.asdict(self)
 
 
+class _Extracted(_AsDict):
+    """A fact or a mechanism: copied with a field changed for every one a document yields."""
+
+    def with_(self, **changes):
+        """A copy with these fields changed: ``dataclasses.replace`` made equal in two thirds of
+        its time (every field is an init field, and nothing else is kept in ``__dict__``).
+
+        >>> Fact(start=0, end=4, text="895个", value=895.0, unit="个").with_(subject="网格党支部").subject
+        '网格党支部'
+        """
+        return type(self)(**{**vars(self), **changes})
+
+
+
 # The bands Datasette facets on (``confidence_band``): the uncertain first, as annotators read them.
 BANDS = ((0.5, "0–0.5"), (0.8, "0.5–0.8"), (float("inf"), "0.8–1"))
 
@@ -143,7 +157,7 @@ class Locality(_AsDict):
 
 
 @dataclass(frozen=True)
-class Fact(_AsDict):
+class Fact(_Extracted):
     """A numeric statement: 网格党支部895个 → value 895, unit 个, subject 网格党支部."""
 
     start: int
@@ -166,7 +180,7 @@ class Fact(_AsDict):
 
 
 @dataclass(frozen=True)
-class Mechanism(_AsDict):
+class Mechanism(_Extracted):
     """A named practice: “四步法”, “1+3+N”, 红色管家, 兼职委员制度."""
 
     start: int
