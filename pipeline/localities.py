@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
@@ -502,10 +503,12 @@ class SentenceBounds:
 
 def _token_bounds(sent: Sentence) -> TokenBounds:
     """Where the sentence's tokens start and end, and each one's tag by its start."""
-    starts = {t.start for t in sent.tokens}
-    ends = {t.end for t in sent.tokens}
-    pos = {t.start: t.pos for t in sent.tokens}
-    return starts, ends, pos
+    tokens = sent.tokens  # mapped with itemgetters, in C: every sentence of every document
+    return set(map(_TOKEN_START, tokens)), set(map(_TOKEN_END, tokens)), dict(map(_TOKEN_START_POS, tokens))
+
+
+_TOKEN_START, _TOKEN_END, _TOKEN_START_POS = (operator.itemgetter(0), operator.itemgetter(1),
+                                              operator.itemgetter(0, 3))  # records.Token's fields
 
 
 def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
@@ -519,6 +522,7 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
     _, ends, pos = bounds or _token_bounds(sent)
     text, base = sent.text, sent.start
     prefixes = _prefixes(g.names_and_aliases)
+    heads = _name_heads(prefixes, zones)
     out: list[Mention] = []
     end = 0
     for t in sent.tokens:  # a name starts where a token does, and not inside the last name
@@ -526,6 +530,8 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
         if i < end:
             continue
         head = text[i:i + 2]
+        if head not in heads:  # one look-up for the most tokens, which start no name of either kind
+            continue
         zone = _longest_zone(text, i, zones) if zones is not None and head in zones.lengths else None
         admin_head = head in prefixes
         if not admin_head and zone is None:
@@ -762,30 +768,58 @@ def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, lex: Lexicon, fo
 
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
-    prefixes = known.prefixes
     bounds = bounds or _token_bounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
-    for k in sorted(s - base for s in bounds[0]):  # a name starts where a token does
-        if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
+    longest = lex.rules.max_listed_chars.value
+    # a listed name looked for ends where one of the endings does (most sentences hold none),
+    # so only the token starts 3 to ``longest`` characters before such an end are tried
+    name_ends = _ends_of(text, known.endings)
+    starts = bounds[0]
+    for k in sorted({k for e in name_ends for k in range(max(0, e - longest), e - 2) if base + k in starts}):
+        hit = _longest_listed(text, k, name_ends[bisect.bisect_left(name_ends, k + 3):
+                                                 bisect.bisect_right(name_ends, k + longest)], known)
+        if hit is None or _covered(base + k, base + k + 1, found + out):
             continue
-        for length in range(min(lex.rules.max_listed_chars.value, len(text) - k), 2, -1):
-            hit = known.get(text[k:k + length])
-            if hit:
-                code, unit = hit
-                length += _renamed_suffix(text[k + length:], unit, lex)
-                out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, lex.rules.known_sub.id,
-                                   district=code, paragraph=sent.paragraph, sentence=si))
-                break
+        end, code, level = hit
+        end += _renamed_suffix(text[end:], level, lex)
+        out.append(Mention(base + k, base + end, text[k:end], level, lex.rules.known_sub.id,
+                           district=code, paragraph=sent.paragraph, sentence=si))
     out += _pattern_subs(sent, si, lex, found + out, bounds)
     return out
 
 
-def _renamed_suffix(rest: str, unit: gaz.SubUnit, lex: Lexicon) -> int:
+def _longest_listed(text: str, start: int, ends: list[int], known: KnownSubunits) -> tuple[int, str, str] | None:
+    """(end, district adcode, level) of the longest listed name ``text[start:end]`` for one of
+    ``ends``, or None."""
+    for end in reversed(ends):
+        piece = text[start:end]
+        hit = known.get(piece) if piece in known.names else None
+        if hit:
+            return end, *hit
+    return None
+
+
+def _ends_of(text: str, words: tuple[str, ...]) -> list[int]:
+    """Where each occurrence of one of ``words`` in ``text`` ends, in order, each once.
+
+    >>> _ends_of("东胜街道城兴社区", ("街道", "社区", "村"))
+    [4, 8]
+    """
+    ends = set()
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            ends.add(at + len(word))
+            at = text.find(word, at + 1)
+    return sorted(ends)
+
+
+def _renamed_suffix(rest: str, level: str, lex: Lexicon) -> int:
     """南秀村|社区, 仙林新村|小区: a listed village written with a community or estate suffix
     is that unit under its current name; the suffix joins the mention."""
     for rule in lex.suffixes:
-        if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[unit.level]:
+        if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[level]:
             return len(rule.suffix)
     return 0
 
@@ -795,48 +829,44 @@ class KnownSubunits:
 
     Districts the text names win; a name listed under two unnamed districts of the city is
     left to the suffix patterns (the text does not say which district it is). Each
-    district's list is read once per process; the choice between districts is made per
-    hit, since the set of districts differs from one document to the next."""
+    district's list is read once per process (``Gazetteer.subunits``, kept for a bounded
+    number of districts); the choice between districts is made per hit, since the set of
+    districts differs from one document to the next."""
 
     def __init__(self, g: gaz.Gazetteer, lex: Lexicon, named: tuple[str, ...], others: tuple[str, ...]):
         self.named = tuple(dict.fromkeys(named))
         self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
-        endings = lex.listed_endings
-        self.by_code = {c: _listed_subunits(g, c, endings) for c in self.named + self.others}
-        self.prefixes = frozenset().union(*(_listed_prefixes(g, c, endings) for c in self.by_code))
-        self._others_by_name: dict[str, list[str]] | None = None
+        self.endings = lex.listed_endings
+        self.by_code = {c: g.subunits(c) for c in self.named + self.others}
+        # every name the districts list (a union in C): a piece of a sentence is looked up here
+        # first, and ``get`` runs for listed names only
+        self.names = frozenset().union(*self.by_code.values())
 
-    def get(self, name: str):
-        """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
+    def get(self, name: str) -> tuple[str, str] | None:
+        """(district adcode, level) for a listed name ending in one of ``Lexicon.listed_endings``,
+        or None: 湖南路街道 → ('320106', 'street')."""
+        if len(name) < 3 or not name.endswith(self.endings):
+            return None
         for code in self.named:
-            unit = self.by_code[code].get(name)
-            if unit:
-                return code, unit
-        if self._others_by_name is None:  # built at the first look-up that gets here
-            self._others_by_name = {}
-            for code in self.others:
-                for listed in self.by_code[code]:
-                    self._others_by_name.setdefault(listed, []).append(code)
-        codes = self._others_by_name.get(name, ())
+            level = self.by_code[code].get(name)
+            if level:
+                return code, level
+        # the unnamed districts listing it, found per piece looked up (a few a sentence that
+        # holds an ending): an index of all their names cost more than these look-ups
+        codes = [code for code in self.others if name in self.by_code[code]]
         return (codes[0], self.by_code[codes[0]][name]) if len(codes) == 1 else None
-
-
-@functools.lru_cache(maxsize=1024)
-def _listed_subunits(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> dict:
-    """{name: SubUnit}: a district's listed streets and communities whose names end in one
-    of ``endings`` (``Lexicon.listed_endings``)."""
-    return {n: u for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(endings)}
-
-
-@functools.lru_cache(maxsize=1024)
-def _listed_prefixes(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(n[:2] for n in _listed_subunits(g, code, endings))
 
 
 @functools.lru_cache(maxsize=64)
 def _prefixes(names: frozenset[str]) -> frozenset[str]:
     """First two characters of each name: most positions in a sentence start none of them."""
     return frozenset(n[:2] for n in names)
+
+
+@functools.lru_cache(maxsize=8)
+def _name_heads(admin_prefixes: frozenset[str], zones: ZoneIndex | None) -> frozenset[str]:
+    """The first two characters of the administrative names and of the zone names."""
+    return admin_prefixes | frozenset(zones.lengths if zones is not None else ())
 
 
 def _pattern_subs(sent: Sentence, si: int, lex: Lexicon, found: list[Mention],
