@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
@@ -478,11 +479,33 @@ def _by_sentence(mentions: list[Mention]) -> dict[int, list[Mention]]:
 # ---- step 1: mentions -------------------------------------------------------------------
 
 
-TokenBounds = tuple[set[int], set[int], dict[int, str]]
+class TokenBounds:
+    """Where a sentence's tokens start and end, and each one's tag by its start, each made
+    when first read: most sentences hold no name, suffix or ending that needs them."""
+
+    def __init__(self, sent: Sentence):
+        self.tokens = sent.tokens
+
+    # mapped with itemgetters, in C: a set and a dict for every token of the sentences that need them
+    @functools.cached_property
+    def starts(self) -> set[int]:
+        return set(map(_TOKEN_START, self.tokens))
+
+    @functools.cached_property
+    def ends(self) -> set[int]:
+        return set(map(_TOKEN_END, self.tokens))
+
+    @functools.cached_property
+    def pos(self) -> dict[int, str]:
+        return dict(map(_TOKEN_START_POS, self.tokens))
+
+
+_TOKEN_START, _TOKEN_END, _TOKEN_START_POS = (operator.itemgetter(0), operator.itemgetter(1),
+                                              operator.itemgetter(0, 3))  # records.Token's fields
 
 
 class SentenceBounds:
-    """``_token_bounds`` of each sentence by index, made when first read and kept for the
+    """``TokenBounds`` of each sentence by index, made when first read and kept for the
     passes over the document, up to ``keep`` sentences (an article has a few hundred); past
     that (a yearbook, a 12 MB report) they are made again when read again: a set and a dict
     per token of every sentence, held at once, cost ~100 bytes a token (~400 MB for 12 MB)."""
@@ -496,16 +519,8 @@ class SentenceBounds:
         if made is None:
             if len(self._made) >= self.keep:
                 self._made.clear()
-            made = self._made[i] = _token_bounds(self.sentences[i])
+            made = self._made[i] = TokenBounds(self.sentences[i])
         return made
-
-
-def _token_bounds(sent: Sentence) -> TokenBounds:
-    """Where the sentence's tokens start and end, and each one's tag by its start."""
-    starts = {t.start for t in sent.tokens}
-    ends = {t.end for t in sent.tokens}
-    pos = {t.start: t.pos for t in sent.tokens}
-    return starts, ends, pos
 
 
 def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
@@ -516,9 +531,10 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
     organisation suffix); 南京 alone only when jieba tags it ns; 陕西省宝鸡高新区 → 陕西省
     and the zone 宝鸡高新区 (longer than the city 宝鸡).
     """
-    _, ends, pos = bounds or _token_bounds(sent)
+    bounds = bounds or TokenBounds(sent)
     text, base = sent.text, sent.start
-    prefixes = _prefixes(g.names_and_aliases)
+    admin_lengths = _name_lengths(g)
+    heads = _name_heads(g, zones)
     out: list[Mention] = []
     end = 0
     for t in sent.tokens:  # a name starts where a token does, and not inside the last name
@@ -526,11 +542,13 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
         if i < end:
             continue
         head = text[i:i + 2]
+        if head not in heads:  # one look-up for the most tokens, which start no name of either kind
+            continue
         zone = _longest_zone(text, i, zones) if zones is not None and head in zones.lengths else None
-        admin_head = head in prefixes
+        admin_head = head in admin_lengths
         if not admin_head and zone is None:
             continue
-        found = _longest_admin(text, i, base, g, ends, pos, lex.rules) if admin_head else None
+        found = _longest_admin(text, i, base, g, bounds, lex.rules) if admin_head else None
         if zone is not None and (found is None or len(zone[0]) > found[0]):
             end = i + len(zone[0])
             if not _org_follows(text, end, lex):
@@ -547,7 +565,7 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
             out.append(Mention(base + i, base + end, guessed.name, "zone", lex.rules.zone_guess.id,
                                zones=(guessed,), paragraph=sent.paragraph, sentence=si))
             continue
-        if _org_follows(text, end, lex) and not _place_follows(text, end, base, g, ends, pos, lex.rules, codes):
+        if _org_follows(text, end, lex) and not _place_follows(text, end, base, g, bounds, lex.rules, codes):
             continue
         level = g.regions[codes[0]].level
         out.append(Mention(base + i, base + end, text[i:end], level, rule, tuple(codes),
@@ -555,13 +573,15 @@ def admin_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon,
     return _drop_unchained_common(out, lex)
 
 
-def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str],
-                   rules: LocalityRules):
-    for length in range(min(g.max_name, len(text) - i), 1, -1):
+def _longest_admin(text: str, i: int, base: int, g: gaz.Gazetteer, bounds: TokenBounds, rules: LocalityRules):
+    room = len(text) - i
+    for length in _name_lengths(g).get(text[i:i + 2], ()):  # only the lengths some name has
+        if length > room:
+            continue
         piece = text[i:i + length]
         if piece in g.by_name:
             return length, g.by_name[piece], rules.admin.id
-        if piece in g.by_alias and base + i + length in ends and pos.get(base + i) == "ns":
+        if piece in g.by_alias and base + i + length in bounds.ends and bounds.pos.get(base + i) == "ns":
             codes = [c for c in g.by_alias[piece] if g.regions[c].level in ("province", "city")]
             if codes:
                 return length, codes, rules.alias.id
@@ -575,7 +595,7 @@ def short_zone_mentions(sent: Sentence, si: int, zones: ZoneIndex, lex: Lexicon,
     heads = [h for h in lex.rules.zone_guess.value if h in sent.text]
     if not heads:
         return []
-    starts = (bounds or _token_bounds(sent))[0]
+    starts = (bounds or TokenBounds(sent)).starts
     out: list[Mention] = []
     for head in heads:
         for m in re.finditer(re.escape(head), sent.text):
@@ -610,10 +630,10 @@ def _longest_zone(text: str, i: int, zones: ZoneIndex) -> tuple[str, tuple] | No
     return None
 
 
-def _place_follows(text: str, end: int, base: int, g: gaz.Gazetteer, ends: set[int], pos: dict[int, str],
-                   rules: LocalityRules, codes) -> bool:
+def _place_follows(text: str, end: int, base: int, g: gaz.Gazetteer, bounds: TokenBounds, rules: LocalityRules,
+                   codes) -> bool:
     """唐山市|路北区: what looks like an organisation suffix (路) begins a place inside this one."""
-    found = _longest_admin(text, end, base, g, ends, pos, rules)
+    found = _longest_admin(text, end, base, g, bounds, rules)
     return found is not None and any(g.is_within(c, u) for c in found[1] for u in codes)
 
 
@@ -647,15 +667,15 @@ def _title_mentions(tagged: Tagged, g: gaz.Gazetteer, lex: Lexicon, zones: ZoneI
 def district_alias_mentions(sent: Sentence, si: int, g: gaz.Gazetteer, lex: Lexicon, districts: tuple[str, ...],
                             found: list[Mention], bounds: TokenBounds | None = None) -> list[Mention]:
     """鼓楼 / 鄞州 written short, once the document has named the district in full."""
-    starts, ends, _ = bounds or _token_bounds(sent)
+    bounds = bounds or TokenBounds(sent)
     out = []
     for code in districts:
         alias = g.aliases.get(code, "")
-        if len(alias) < 2 or alias == g.regions[code].name:
+        if len(alias) < 2 or alias == g.regions[code].name or alias not in sent.text:
             continue
         for m in re.finditer(re.escape(alias), sent.text):
             s, e = sent.start + m.start(), sent.start + m.end()
-            if s in starts and e in ends and not _covered(s, e, found + out) \
+            if s in bounds.starts and e in bounds.ends and not _covered(s, e, found + out) \
                     and not _org_follows(sent.text, m.end(), lex):  # 鼓楼医院
                 out.append(Mention(s, e, alias, "district", lex.rules.district_alias.id, (code,),
                                    paragraph=sent.paragraph, sentence=si))
@@ -715,14 +735,14 @@ def generic_zone_mentions(sent: Sentence, si: int, city_zones: dict[str, tuple],
     """高新区 written bare in an article about its city, on a token, not after a determiner (各高新区)."""
     if not city_zones:
         return []
-    starts = (bounds or _token_bounds(sent))[0]
+    bounds = bounds or TokenBounds(sent)
     out: list[Mention] = []
     for form in sorted(city_zones, key=len, reverse=True):
         if form not in sent.text:
             continue
         for m in re.finditer(re.escape(form), sent.text):
             s, e = sent.start + m.start(), sent.start + m.end()
-            if s not in starts or _covered(s, e, found + out) or not _bare_form_start(sent.text, m.start(), lex):
+            if s not in bounds.starts or _covered(s, e, found + out) or not _bare_form_start(sent.text, m.start(), lex):
                 continue
             out.append(Mention(s, e, form, "zone", lex.rules.zone_generic.id, zones=city_zones[form],
                                paragraph=sent.paragraph, sentence=si))
@@ -762,30 +782,60 @@ def sub_mentions(sent: Sentence, si: int, known: KnownSubunits, lex: Lexicon, fo
 
     鼓楼区湖南路街道南秀村社区 → 湖南路街道 (listed), 南秀村社区 (pattern, after a place).
     """
-    prefixes = known.prefixes
-    bounds = bounds or _token_bounds(sent)
+    bounds = bounds or TokenBounds(sent)
     out: list[Mention] = []
     text, base = sent.text, sent.start
-    for k in sorted(s - base for s in bounds[0]):  # a name starts where a token does
-        if text[k:k + 2] not in prefixes or _covered(base + k, base + k + 1, found + out):
+    longest = lex.rules.max_listed_chars.value
+    # a listed name looked for ends where one of the endings does (most sentences hold none),
+    # so only the pieces from the token starts 3 to ``longest`` characters before such an end
+    # are looked up: token start → the ends of the pieces there that some district lists
+    listed: dict[int, list[int]] = {}
+    for e in _ends_of(text, known.endings):
+        for k in range(max(0, e - longest), e - 2):
+            if base + k in bounds.starts and text[k:e] in known.names:
+                listed.setdefault(k, []).append(e)
+    for k in sorted(listed):
+        hit = _longest_listed(text, k, listed[k], known)
+        if hit is None or _covered(base + k, base + k + 1, found + out):
             continue
-        for length in range(min(lex.rules.max_listed_chars.value, len(text) - k), 2, -1):
-            hit = known.get(text[k:k + length])
-            if hit:
-                code, unit = hit
-                length += _renamed_suffix(text[k + length:], unit, lex)
-                out.append(Mention(base + k, base + k + length, text[k:k + length], unit.level, lex.rules.known_sub.id,
-                                   district=code, paragraph=sent.paragraph, sentence=si))
-                break
+        end, code, level = hit
+        end += _renamed_suffix(text[end:], level, lex)
+        out.append(Mention(base + k, base + end, text[k:end], level, lex.rules.known_sub.id,
+                           district=code, paragraph=sent.paragraph, sentence=si))
     out += _pattern_subs(sent, si, lex, found + out, bounds)
     return out
 
 
-def _renamed_suffix(rest: str, unit: gaz.SubUnit, lex: Lexicon) -> int:
+def _longest_listed(text: str, start: int, ends: list[int], known: KnownSubunits) -> tuple[int, str, str] | None:
+    """(end, district adcode, level) of the longest listed name ``text[start:end]`` for one of
+    ``ends`` (in order), or None."""
+    for end in reversed(ends):
+        hit = known.get(text[start:end])
+        if hit:
+            return end, *hit
+    return None
+
+
+def _ends_of(text: str, words: tuple[str, ...]) -> list[int]:
+    """Where each occurrence of one of ``words`` in ``text`` ends, in order, each once.
+
+    >>> _ends_of("东胜街道城兴社区", ("街道", "社区", "村"))
+    [4, 8]
+    """
+    ends = set()
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            ends.add(at + len(word))
+            at = text.find(word, at + 1)
+    return sorted(ends)
+
+
+def _renamed_suffix(rest: str, level: str, lex: Lexicon) -> int:
     """南秀村|社区, 仙林新村|小区: a listed village written with a community or estate suffix
     is that unit under its current name; the suffix joins the mention."""
     for rule in lex.suffixes:
-        if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[unit.level]:
+        if rest.startswith(rule.suffix) and LEVEL_RANK[rule.level] >= LEVEL_RANK[level]:
             return len(rule.suffix)
     return 0
 
@@ -795,53 +845,58 @@ class KnownSubunits:
 
     Districts the text names win; a name listed under two unnamed districts of the city is
     left to the suffix patterns (the text does not say which district it is). Each
-    district's list is read once per process; the choice between districts is made per
-    hit, since the set of districts differs from one document to the next."""
+    district's list is read once per process (``Gazetteer.subunits``, kept for a bounded
+    number of districts); the choice between districts is made per hit, since the set of
+    districts differs from one document to the next."""
 
     def __init__(self, g: gaz.Gazetteer, lex: Lexicon, named: tuple[str, ...], others: tuple[str, ...]):
         self.named = tuple(dict.fromkeys(named))
         self.others = tuple(c for c in dict.fromkeys(others) if c not in self.named)
-        endings = lex.listed_endings
-        self.by_code = {c: _listed_subunits(g, c, endings) for c in self.named + self.others}
-        self.prefixes = frozenset().union(*(_listed_prefixes(g, c, endings) for c in self.by_code))
-        self._others_by_name: dict[str, list[str]] | None = None
+        self.endings = lex.listed_endings
+        self.by_code = {c: g.subunits(c) for c in self.named + self.others}
+        # every name the districts list (a union in C): a piece of a sentence is looked up here
+        # first, and ``get`` runs for listed names only (a few a document)
+        self.names = frozenset().union(*self.by_code.values())
 
-    def get(self, name: str):
-        """(district adcode, SubUnit) for a listed name, or None: 湖南路街道 → ('320106', …)."""
+    def get(self, name: str) -> tuple[str, str] | None:
+        """(district adcode, level) for a listed name ending in one of ``Lexicon.listed_endings``,
+        or None: 湖南路街道 → ('320106', 'street')."""
+        if len(name) < 3 or not name.endswith(self.endings):
+            return None
         for code in self.named:
-            unit = self.by_code[code].get(name)
-            if unit:
-                return code, unit
-        if self._others_by_name is None:  # built at the first look-up that gets here
-            self._others_by_name = {}
-            for code in self.others:
-                for listed in self.by_code[code]:
-                    self._others_by_name.setdefault(listed, []).append(code)
-        codes = self._others_by_name.get(name, ())
+            level = self.by_code[code].get(name)
+            if level:
+                return code, level
+        # the unnamed districts listing it, found per piece looked up (a few a sentence that
+        # holds an ending): an index of all their names cost more than these look-ups
+        codes = [code for code in self.others if name in self.by_code[code]]
         return (codes[0], self.by_code[codes[0]][name]) if len(codes) == 1 else None
 
 
-@functools.lru_cache(maxsize=1024)
-def _listed_subunits(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> dict:
-    """{name: SubUnit}: a district's listed streets and communities whose names end in one
-    of ``endings`` (``Lexicon.listed_endings``)."""
-    return {n: u for n, u in g.subunits(code).items() if len(n) >= 3 and n.endswith(endings)}
+@functools.lru_cache(maxsize=4)
+def _name_lengths(g: gaz.Gazetteer) -> dict[str, tuple[int, ...]]:
+    """First two characters of the administrative names and aliases → the lengths of those
+    starting so, longest first: most positions in a sentence start none of them, and at the
+    others only these lengths are tried.
+
+    >>> _name_lengths(gaz.load())["鼓楼"]
+    (3, 2)
+    """
+    lengths: dict[str, set[int]] = {}
+    for name in g.names_and_aliases:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    return {head: tuple(sorted(found, reverse=True)) for head, found in lengths.items()}
 
 
-@functools.lru_cache(maxsize=1024)
-def _listed_prefixes(g: gaz.Gazetteer, code: str, endings: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(n[:2] for n in _listed_subunits(g, code, endings))
-
-
-@functools.lru_cache(maxsize=64)
-def _prefixes(names: frozenset[str]) -> frozenset[str]:
-    """First two characters of each name: most positions in a sentence start none of them."""
-    return frozenset(n[:2] for n in names)
+@functools.lru_cache(maxsize=8)
+def _name_heads(g: gaz.Gazetteer, zones: ZoneIndex | None) -> frozenset[str]:
+    """The first two characters of the administrative names and of the zone names."""
+    return frozenset(_name_lengths(g)) | frozenset(zones.lengths if zones is not None else ())
 
 
 def _pattern_subs(sent: Sentence, si: int, lex: Lexicon, found: list[Mention],
                   bounds: TokenBounds | None = None) -> list[Mention]:
-    starts, _, pos = bounds or _token_bounds(sent)
+    bounds = bounds or TokenBounds(sent)
     text, base = sent.text, sent.start
     out: list[Mention] = []
     for rule in lex.suffixes:
@@ -849,9 +904,9 @@ def _pattern_subs(sent: Sentence, si: int, lex: Lexicon, found: list[Mention],
             continue
         for m in re.finditer(re.escape(rule.suffix), text):
             s_abs, e_abs = base + m.start(), base + m.end()
-            if s_abs not in starts or _covered(s_abs, e_abs, found + out):
+            if s_abs not in bounds.starts or _covered(s_abs, e_abs, found + out):
                 continue
-            prefix_start = _prefix_start(sent, m.start(), rule, found + out, starts, pos, lex)
+            prefix_start = _prefix_start(sent, m.start(), rule, found + out, bounds.starts, bounds.pos, lex)
             if prefix_start is None:
                 continue
             prefix = text[prefix_start:m.start()]
