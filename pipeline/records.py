@@ -140,6 +140,11 @@ class Locality(_AsDict):
     longitude: float | None = None
     approximate: bool = False  # coordinates borrowed from the parent
 
+    def __hash__(self) -> int:
+        # name, level and code tell places apart (equal places have them equal); the dataclass's
+        # hash of every field, up the parent chain, cost ~1.3 µs a look-up, ~700 per article
+        return hash((self.name, self.level, self.adcode))
+
     @functools.cached_property  # read for every row written; a street's id is a hash of its chain
     def id(self) -> str:
         return self.adcode if self.level in ("province", "city", "district") and self.adcode else stable_id(
