@@ -7,7 +7,9 @@ judging (``mechanism_rejection``) decides which candidates name no practice.
 """
 from __future__ import annotations
 
+import operator
 import re
+import string
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -18,6 +20,13 @@ from .tagging import jieba_word_tags
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
 CJK_RUN = re.compile(rf"[{CJK}]*")
+CJK_WORD = re.compile(rf"[{CJK}]+")
+SYSTEM_TAIL = re.compile(r"(制度|制)$")
+PLUS_FORMULA = re.compile(r"[0-9A-Za-z\u4e00-\u9fff·]+(?:\+[0-9A-Za-z\u4e00-\u9fff·]+)+")
+ALNUM = re.compile(r"[0-9A-Za-z]+")
+ALNUM_PLUS = re.compile(r"[0-9A-Za-z+]+")
+ALNUM_CHARS = frozenset(string.ascii_letters + string.digits)
+TOKEN_END = operator.attrgetter("end")
 
 
 @dataclass
@@ -36,12 +45,16 @@ def find_candidates(ntext: str, sentences: list[Sentence], rules: MechanismRules
     """Every candidate of every sentence, with its sentence, in text order."""
     out = []
     for sent in sentences:
-        word_ends = {t.end for t in sent.tokens}
-        cands = (quoted_candidates(ntext, rules.name_suffixes, sent.start, sent.end, word_ends)
-                 + unquoted_candidates(ntext, rules.unquoted, sent.start, sent.end))
+        # a precheck: most sentences quote nothing, and need not know where their words end
+        quoted = []
+        if QUOTED.search(ntext, sent.start, sent.end):
+            word_ends = set(map(TOKEN_END, sent.tokens))
+            quoted = quoted_candidates(ntext, rules.name_suffixes, sent.start, sent.end, word_ends)
+        cands = quoted + unquoted_candidates(ntext, rules.unquoted, sent.start, sent.end)
         cands += headed_candidates(ntext, sent, rules.headed) + plus_candidates(ntext, sent, rules.plus_formula)
         counted = [c for c in cands if c.rule == rules.counted_list.counted_by]
-        cands += list_candidates(ntext, sent, counted, rules.counted_list)
+        if counted:
+            cands += list_candidates(ntext, sent, counted, rules.counted_list)
         out += [(c, sent) for c in cands]
     return sorted(out, key=lambda cs: cs[0].start)
 
@@ -104,8 +117,9 @@ def _suffix_after(text: str, pos: int, suffixes: NameSuffixes) -> str:
 def unquoted_candidates(text: str, shapes: tuple[Unquoted, ...], start: int, end: int) -> list[Candidate]:
     """Names without quotes: 建立社区工作准入制度 → 社区工作准入制度; 1+3+N; 四步法."""
     out = []
+    sentence = text[start:end]
     for rule in shapes:
-        for m in rule.regex.finditer(text[start:end]):
+        for m in rule.regex.finditer(sentence):
             name = m.group("name")
             s = start + m.start("name")
             if inside_quote(text, s):
@@ -122,7 +136,7 @@ def unquoted_candidates(text: str, shapes: tuple[Unquoted, ...], start: int, end
 
 def _generic_system(name: str, rule: Unquoted) -> bool:
     """社区工作制度 names nothing particular: strip known generic tails and see what is left."""
-    core = re.sub(r"(制度|制)$", "", name)
+    core = SYSTEM_TAIL.sub("", name)
     return len(core) < 3 or any(name.endswith(g) and len(name) - len(g) < 3 for g in rule.generic)
 
 
@@ -244,7 +258,7 @@ def list_candidates(ntext: str, sent: Sentence, counted: list[Candidate], cfg: C
             e = first_end if i == 0 else s + len(item)
             name = ntext[s:e]
             pos = e
-            if not 2 <= len(name) <= cfg.max_item_chars or not re.fullmatch(f"[{CJK}]+", name):
+            if not 2 <= len(name) <= cfg.max_item_chars or not CJK_WORD.fullmatch(name):
                 continue
             if name in cfg.generic_facilities or not name.endswith(cfg.venue_ends):
                 continue  # a standard facility, or a field of work (矛盾调解, 就业帮扶)
@@ -260,14 +274,14 @@ def plus_candidates(ntext: str, sent: Sentence, cfg: PlusFormula) -> list[Candid
     The first and last parts are cut at token boundaries, no longer than their neighbour
     part and a character, and never across a verb of building (建立, 形成).
     """
-    if "+" not in ntext[sent.start:sent.end]:
+    if ntext.find("+", sent.start, sent.end) < 0:
         return []
     tokens = [t for t in sent.tokens if t.text.strip()]
     out = []
-    for m in re.finditer(r"[0-9A-Za-z\u4e00-\u9fff·]+(?:\+[0-9A-Za-z\u4e00-\u9fff·]+)+", ntext[sent.start:sent.end]):
+    for m in PLUS_FORMULA.finditer(ntext[sent.start:sent.end]):
         start, end = sent.start + m.start(), sent.start + m.end()
         parts = m.group(0).split("+")
-        if all(re.fullmatch(r"[0-9A-Za-z]+", p) for p in parts) or inside_quote(ntext, start):
+        if all(ALNUM.fullmatch(p) for p in parts) or inside_quote(ntext, start):
             continue  # digits and letters alone: MU-FORMULA
         first_start = _cut_left(ntext, tokens, start + len(parts[0]), len(parts[1]) + 1, cfg)
         if first_start is None:
@@ -277,7 +291,7 @@ def plus_candidates(ntext: str, sent: Sentence, cfg: PlusFormula) -> list[Candid
         last_end = _cut_right(ntext, tokens, end - len(parts[-1]), before_last + 1, cfg)
         if last_end is None:
             continue
-        if re.fullmatch(r"[0-9A-Za-z+]+", ntext[first_start:last_end]):
+        if ALNUM_PLUS.fullmatch(ntext[first_start:last_end]):
             continue  # digits and letters once cut (走访3+5次): MU-FORMULA decides
         out.append(Candidate(first_start, last_end, ntext[first_start:last_end], first_start, last_end,
                              False, "", cfg.id))
@@ -294,9 +308,22 @@ def _cut_left(ntext: str, tokens: list[Token], end: int, limit: int, cfg: PlusFo
         if t.pos.startswith("v") and t.end != end:
             break  # a verb ends a part (前台指挥+), but before the part it is the clause's: 采取前台指挥
         start = t.start
-    if re.match(r"[0-9A-Za-z]", ntext[end - 1:end]):  # 1+党建: a digit part is whole
-        start = min(start, end - len(re.search(r"[0-9A-Za-z]+$", ntext[:end]).group(0)))
+    if ALNUM.match(ntext, end - 1, end):  # 1+党建: a digit part is whole
+        start = min(start, _alnum_run_start(ntext, end))
     return start if end - start >= 1 and (end - start >= 2 or ntext[start].isascii()) else None
+
+
+def _alnum_run_start(text: str, end: int) -> int:
+    """Where the run of ASCII digits and letters ending at ``end`` starts (walked back, not a
+    search of everything before it).
+
+    >>> _alnum_run_start("党建1+3", 3)
+    2
+    """
+    start = end
+    while start > 0 and text[start - 1] in ALNUM_CHARS:
+        start -= 1
+    return start
 
 
 def _cut_right(ntext: str, tokens: list[Token], start: int, limit: int, cfg: PlusFormula) -> int | None:
@@ -307,6 +334,7 @@ def _cut_right(ntext: str, tokens: list[Token], start: int, limit: int, cfg: Plu
         if t.start != end or word in cfg.right_stop_words or t.pos in cfg.stop_pos or t.end - start > limit:
             break
         end = t.end
-    if re.match(r"[0-9A-Za-z]", ntext[start:start + 1]):
-        end = max(end, start + len(re.match(r"[0-9A-Za-z]+", ntext[start:]).group(0)))
+    digits = ALNUM.match(ntext, start)  # at start, without copying the rest of the document
+    if digits:
+        end = max(end, digits.end())
     return end if end - start >= 2 or ntext[start:end].isascii() and end > start else None

@@ -15,7 +15,13 @@ from .mechanism_rules import Abbreviation, Components
 from .mechanism_text import CJK, CN_DIGITS, clause_end, count_in, counts, strip_lead
 from .records import Mechanism
 
-FORMULA = r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+"
+FORMULA = re.compile(r"[0-9]{1,2}(?:\+(?:[0-9]{1,2}|[A-Za-z]))+")
+WORD_PART = re.compile(r"[\u4e00-\u9fff]{2,}")  # a part of 院落长+楼栋长, not a count
+CLAUSE_SPLIT = re.compile(r"[，,；;。]")
+PAIR = re.compile(r"[^、]{4,}和[^、]{4,}")  # two long items joined by 和, no 、-list
+ABBREVIATION = re.compile(r"^([一二两三四五六七八九十])([\u4e00-\u9fff])$")  # 三化, 四治
+DIGIT_LEAD = re.compile(r"^([1-9]{2,5})")
+CJK_START = re.compile(rf"[{CJK}]")
 
 
 def components_of(name: str, definition: str, cfg: Components, after: str = "",
@@ -34,7 +40,7 @@ def components_of(name: str, definition: str, cfg: Components, after: str = "",
         return tuple(p for p in name.split("、") if p), cfg.name_list.id
     if name.count("—") >= 2:
         return tuple(name.split("—")), cfg.chain.id
-    if "+" in name and all(re.fullmatch(r"[\u4e00-\u9fff]{2,}", p) for p in name.split("+")):
+    if "+" in name and all(WORD_PART.fullmatch(p) for p in name.split("+")):
         return tuple(name.split("+")), cfg.plus_words.id
     counted = _formula_parts(name, definition, cfg)
     if counted:
@@ -42,12 +48,12 @@ def components_of(name: str, definition: str, cfg: Components, after: str = "",
     made = counts(name)
     # 两访三送 lists 2 + 3 parts: a list of two is not all of them
     want = (sum(made) if len(made) >= 2 else count_in(name)) or (
-        len(name.split("+")) if re.fullmatch(FORMULA, name) else 0)
+        len(name.split("+")) if FORMULA.fullmatch(name) else 0)
     for source in (definition, after):
         if not source:
             continue
-        steps = [p.strip("，,；;。 ") for p in cfg.steps.regex.split(source)]
         if len(cfg.steps.regex.findall(source)) >= 2:
+            steps = [p.strip("，,；;。 ") for p in cfg.steps.regex.split(source)]
             parts = [p for p in steps[1:] if p]
             if len(parts) >= 2:
                 return tuple(parts), cfg.steps.id
@@ -105,7 +111,7 @@ def _counted_list(source: str, want: int) -> tuple[str, ...]:
     """A clause's whole 、-list, when it has exactly ``want`` items (see MC-COUNTED)."""
     if want < 2:
         return ()
-    for clause in re.split(r"[，,；;。]", source):
+    for clause in CLAUSE_SPLIT.split(source):
         items = [i.strip("“”\"") for i in clause.split("、")]
         if len(items) == want and all(2 <= len(i) <= 40 for i in items):
             return tuple(items)
@@ -134,7 +140,7 @@ def abbreviation_parts(name: str, ntext: str, near: int, cfg: Abbreviation) -> t
     >>> abbreviation_parts("三化", "以基层党建标准化、规范化、信息化建设为抓手", 0, cfg)[0]
     ('标准化', '规范化', '信息化')
     """
-    m = re.match(r"^([一二两三四五六七八九十])([\u4e00-\u9fff])$", name)
+    m = ABBREVIATION.match(name)
     if not m or m.group(1) not in CN_DIGITS:
         return (), "", (0, 0)
     n, ch = CN_DIGITS[m.group(1)], m.group(2)
@@ -143,7 +149,11 @@ def abbreviation_parts(name: str, ntext: str, near: int, cfg: Abbreviation) -> t
     ends = rf"(?:{item}{ch}、){{{n - 1}}}{item}{ch}(?![\u4e00-\u9fff]{{0,1}}、)"
     starts = rf"(?<![\u4e00-\u9fff、]){ch}{item}(?:、{ch}{item}){{{n - 1}}}(?![、\u4e00-\u9fff]*、)"
     best = None
-    for pattern in (ends, starts):
+    # a precheck: a list of several items needs ch、 (ends) or 、ch (starts) somewhere in
+    # the document; most documents have neither, and each pattern would scan all of it
+    for pattern, joint in ((ends, ch + "、"), (starts, "、" + ch)):
+        if n > 1 and joint not in ntext:
+            continue
         for found in re.finditer(pattern, ntext):
             parts = found.group(0).split("、")
             if len(parts) != n:
@@ -172,13 +182,13 @@ def _formula_parts(name: str, definition: str, cfg: Components) -> tuple[str, ..
     >>> _formula_parts("1+3+N", "在一级网格设立党委,下辖甲支部、乙支部、丙支部,设立若干个党小组", load_rules(DATA_DIR).components)
     ('党委', '甲支部', '乙支部', '丙支部', '党小组')
     """
-    if not re.fullmatch(FORMULA, name) or not definition:
+    if not FORMULA.fullmatch(name) or not definition:
         return ()
     fc = cfg.formula_counts
     verbs = "|".join(map(re.escape, sorted(fc.object_verbs, key=len, reverse=True)))
     markers = "|".join(map(re.escape, fc.open_markers))
     weak = "|".join(map(re.escape, fc.weak_markers))
-    clauses = [c for c in re.split(r"[,，;；。]", definition) if c]
+    clauses = [c for c in CLAUSE_SPLIT.split(definition) if c]
     parts: list[str] = []
     i = 0
     for count in name.split("+"):
@@ -221,19 +231,21 @@ def _open_part(clauses: list[str], markers: str) -> list[str] | None:
 
 def _runs(text: str, cfg: Components) -> list[list[str]]:
     """Lists of 、-separated items: 组织市、县区、街镇三级领导干部开展定点接访、重点约访 → two runs."""
-    breakers = sorted(cfg.run_breakers, key=len, reverse=True)
+    breakers = cfg.run_breakers
     runs = []
-    for clause in re.split(r"[，,；;。]", text):
+    for clause in CLAUSE_SPLIT.split(text):
         if "、" in clause:
             pieces = clause.split("、")
-        elif len(clause) <= 30 and re.search(r"[^、]{4,}和[^、]{4,}", clause):
-            pieces = re.split("和", clause, maxsplit=1)
+        elif len(clause) <= 30 and PAIR.search(clause):
+            pieces = clause.split("和", 1)
         else:
             continue
         # a verb inside an item ends one list and starts the next: …领导干部开展定点接访、重点约访
         segs: list[list[str]] = [[]]
         for piece in pieces:
-            cut = min((piece.find(b) for b in breakers if piece.find(b) > 0), default=-1)
+            # a precheck: most items hold no breaker after their first character
+            cut = (min((i for i in map(piece.find, breakers) if i > 0), default=-1)
+                   if cfg.breaker_pattern.search(piece, 1) else -1)
             if cut > 0:
                 segs[-1].append(piece[:cut])
                 segs.append([piece[cut:]])
@@ -276,7 +288,7 @@ def digit_components(mechs: list[Mechanism], cfg: Components) -> list[Mechanism]
     rule = cfg.digit_formula.id
     out = []
     for m in mechs:
-        digits = re.match(r"^([1-9]{2,5})", unicodedata.normalize("NFKC", m.name))
+        digits = DIGIT_LEAD.match(unicodedata.normalize("NFKC", m.name))
         if m.kind == "formula" and digits and "+" not in m.name:
             want = [int(d) for d in digits.group(1)]
             parts: list[str] = []
@@ -297,7 +309,7 @@ def list_after(text: str, c: Candidate) -> str:
     close = c.end + (1 if c.quoted and not c.suffix else 0)
     e = clause_end(text, close)
     clause = text[close:e]
-    starts_list = bool(re.match(rf"[{CJK}]", clause)) and "“" not in clause
+    starts_list = bool(CJK_START.match(clause)) and "“" not in clause
     return clause if starts_list and "、" in clause and "等" in clause else ""
 
 

@@ -13,6 +13,12 @@ from .mechanism_rules import MechanismRules
 from .mechanism_text import CLAUSE_END, clause_end, clause_start, count_in, strip_lead
 from .records import Sentence
 
+CUE_GAP_STOP = re.compile(r"[。；;“]")  # a cue after these explains something else
+QUOTED_NAME = re.compile(r"“[^”]*”")
+LIST_MARK = re.compile("[、—]")
+MODIFIER_END = re.compile(r"[的为]")
+JOINED = re.compile("[和及与]")
+
 
 def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRules) -> tuple[str, int | None, str]:
     """(definition, start, rule id): the span that says what the name stands for.
@@ -34,9 +40,9 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
     limit = sent.end
     # 1. an explicit cue shortly after the name: …工作机制,即…; “四项机制”就是…
     tail = text[close:limit]
-    for m in re.finditer("|".join(map(re.escape, cfg.explicit.cues)), tail[:cfg.explicit.max_gap + 4]):
+    for m in cfg.explicit.pattern.finditer(tail[:cfg.explicit.max_gap + 4]):
         gap = tail[:m.start()]
-        if m.start() > cfg.explicit.max_gap or re.search(r"[。；;“]", gap):
+        if m.start() > cfg.explicit.max_gap or CUE_GAP_STOP.search(gap):
             break
         if m.group(0) == "即" and gap.endswith(("立", "随")):
             continue
@@ -53,8 +59,8 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
     qs = c.start - (1 if c.quoted else 0)
     cs = clause_start(text, qs)
     before = text[cs:qs]
-    bare = re.sub(r"“[^”]*”", "", before)  # a list inside another quote is that name's
-    items = re.split("[、—]", re.split(r"[的为]", bare)[-1]) if re.search("[、—]", bare) else []
+    bare = QUOTED_NAME.sub("", before)  # a list inside another quote is that name's
+    items = LIST_MARK.split(MODIFIER_END.split(bare)[-1]) if LIST_MARK.search(bare) else []
     want = count_in(c.name)
     counted = numbered(c.name, rules.kinds)
     # only a counted name is spelled out by the list before it, and the count must agree
@@ -63,7 +69,7 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
     # 推广老杨工作法和“五步议事法”: a name list ending in 和 explains nothing
     if (len(before) >= cfg.before.min_chars and not before.endswith(("、", "”", "和", "及", "与"))
             and (listed or (before.endswith("的") and len(before) >= 8)
-                 or (counted and re.search("[和及与]", before)))):
+                 or (counted and JOINED.search(before)))):
         body = before[:-1] if before.endswith("的") else before
         stripped = strip_lead(body, cfg.lead_verbs)
         s = qs - len(before) + (len(body) - len(stripped))
@@ -74,7 +80,7 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
         nxt = e + 1
         gap = text[close:e]
         if len(gap) <= cfg.after.max_gap and "“" not in gap:
-            if any(text.startswith(w, nxt) for w in cfg.after.starters):
+            if text.startswith(cfg.after.starters, nxt):
                 end = clause_end(text, nxt, CLAUSE_END)
                 if end - nxt >= 4:
                     return text[nxt:end], nxt, cfg.after.id
@@ -84,7 +90,7 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
         s = sent.end
         while s < len(text) and text[s] in " \u3000":
             s += 1
-        if any(text.startswith(w, s) for w in nxt.starters):
+        if text.startswith(nxt.starters, s):
             e = clause_end(text, s, "。\n")
             return text[s:e], s, nxt.id
     return "", None, ""

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from pathlib import Path
 from typing import Mapping
 
 from .mechanism_candidates import Candidate, general_words
 from .mechanism_kinds import has_head, numbered
-from .mechanism_rules import MechanismRules, ProblemStatement
+from .mechanism_rules import KindRule, MechanismRules, ProblemStatement
 from .mechanism_text import clause_start
 from .records import Token
 
 VERB_TAGS = {"v", "vd", "vi", "vf", "vx", "vg", "p"}  # vn (工作, 管理) is a noun here
+NEAR_BREAK = re.compile(r"[，,。；;、！!？?\n]")  # where the words right after a quote stop
+PUNCT_AFTER = re.compile(r"[,，。;；!！]")  # a comma or a stop right after the quote
+ORDINAL = re.compile(r"\s*(?:[一二三四五六七八九十]+是|[0-9]+[.．、])")  # 一是, 2.
+CLOSES_CLAUSE = re.compile(r"(?:\s|[,，。;；!！?？、)）]|$)")  # a space, a mark or the end after it
+ITEM_BREAK = re.compile(r"[、,，\s]+")
+TOKEN_START = operator.attrgetter("start")
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,61 +65,67 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
             return rules.byline.id
         return ""
     kinds = rules.kinds
+    base = max(0, c.core_start - 25)
+    around = text[base:c.core_end + 25]
     for pair in rules.quote_pairs:
-        for m in pair.regex.finditer(text[max(0, c.core_start - 25):c.core_end + 25]):
-            base = max(0, c.core_start - 25)
+        for m in pair.regex.finditer(around):
             if base + m.start() <= c.core_start and c.core_end <= base + m.end():
                 return pair.id
-    if any(ch in core for ch in rules.pronoun.chars):
+    if rules.pronoun.pattern.search(core):
         return rules.pronoun.id
-    why = _quotation(core, text, c, tokens, rules)
+    # what the cues below ask of the quote's own words, read once: its tokens, whether it
+    # ends in a practice head (红棉驿站), whether it is named by a head or a count (四步法)
+    inside = _tokens_in(tokens, c.core_start, c.core_end)
+    head = has_head(core, kinds)
+    named = head or numbered(core, kinds)
+    why = _quotation(core, text, c, inside, rules, named)
     if why:
         return why
     long = rules.long_quote
-    chain = any(k.id == "MK-CHAIN" and k.regex.search(core) for k in kinds if k.regex is not None)
-    if any(ch in core for ch in long.bad_chars) or (len(core) > long.max_chars and "、" not in core and not chain):
+    if long.bad_char_pattern.search(core) or (len(core) > long.max_chars and "、" not in core
+                                              and not _chain(core, kinds)):
         return long.id
     if c.suffix:
         return ""  # a head noun makes the quoted part a name modifier: “盯得紧”督导考核队
-    why = _state_not_practice(core, tokens, c, rules, user)
+    why = _state_not_practice(core, inside, rules, user, named)
     if why:
         return why
     quote_close = c.core_end + 1
     run_end = _chain_end(text, quote_close)
     right = text[run_end:run_end + 12]  # not text[run_end:]: a copy of the rest of the document
-    why = _context_not_practice(core, text, c, run_end, tokens, rules)
+    why = _context_not_practice(core, text, c, run_end, tokens, rules, head)
     if why:
         return why
-    exempt = any(core.endswith(h) for h in rules.right_cue_exempt_heads.heads)
-    near = re.split(r"[，,。；;、！!？?\n]", right.removeprefix("的"))[0][:rules.right_cues.window]
-    if not exempt and any(w in near or right.startswith(w) for w in rules.right_cues.words):
-        return rules.right_cues.id
+    if not core.endswith(rules.right_cue_exempt_heads.heads):
+        near = NEAR_BREAK.split(right.removeprefix("的"), maxsplit=1)[0][:rules.right_cues.window]
+        cues = rules.right_cues.pattern
+        if cues.search(near) or cues.match(right):
+            return rules.right_cues.id
     start = clause_start(text, c.core_start - 1)
     left = text[start:c.core_start - 1]
     left_window = left[-rules.left_cues.window:]
-    if any(w in left_window for w in rules.left_cues.words) and not has_head(core, kinds):
+    if rules.left_cues.pattern.search(left_window) and not head:
         return rules.left_cues.id
     frame = rules.metaphor_frame
-    if (frame.regex.search(left) and frame.followed_by.match(right) and not has_head(core, kinds)
-            and not numbered(core, kinds) and "、" not in core and not any(v in left for v in frame.build_verbs)):
+    if (frame.regex.search(left) and frame.followed_by.match(right) and not named
+            and "、" not in core and not frame.build_verb_pattern.search(left)):
         return frame.id
-    inside = _tokens_in(tokens, c.core_start, c.core_end)
     if len(inside) == 1 and rules.process_noun.regex.match(core):
         return rules.process_noun.id
     items = core.split("、")
     if len(items) >= 3 and all(len(i) <= 3 for i in items) and len({i[:1] for i in items}) == 1:
         return rules.same_prefix_list.id
-    if inside and not has_head(core, kinds) and not numbered(core, kinds):
+    if inside and not named:
         nominal = rules.verbal_only.nominal_pos_prefixes
-        if not any(any(t.pos.startswith(p) for p in nominal) for t in inside if t.pos != "x"):
+        if not any(t.pos.startswith(nominal) for t in inside if t.pos != "x"):
             return rules.verbal_only.id
         if (len(inside) == 1 and core not in user and core in general_words()
                 and inside[0].pos not in rules.single_common_word.keep_pos):
             return rules.single_common_word.id
         if inside[0].pos == "v" and rules.verb_phrase.followed_by.match(right):
             return rules.verb_phrase.id
-    if re.match(r"[,，。;；!！]", right) and left and not has_head(core, kinds):
-        ordinal = re.match(r"\s*(?:[一二三四五六七八九十]+是|[0-9]+[.．、])", left)
+    if PUNCT_AFTER.match(right) and left and not head:
+        ordinal = ORDINAL.match(left)
         subject_start = start + (ordinal.end() if ordinal else 0)
         before = _tokens_in(tokens, subject_start, c.core_start - 1)
         # a verbal noun right before the quote acts as its verb: 全要素建设“红色网格”
@@ -122,21 +135,26 @@ def reject_reason(c: Candidate, text: str, tokens: list[Token], rules: Mechanism
     return ""
 
 
-def _quotation(core: str, text: str, c: Candidate, tokens: list[Token], rules: MechanismRules) -> str:
+def _chain(core: str, kinds: tuple[KindRule, ...]) -> bool:
+    """Is the quote a chain of bodies (区委—街道党工委—社区党委), by the MK-CHAIN kind rule?"""
+    return any(k.id == "MK-CHAIN" and k.regex.search(core) for k in kinds if k.regex is not None)
+
+
+def _quotation(core: str, text: str, c: Candidate, inside: list[Token], rules: MechanismRules,
+               named: bool) -> str:
     """The id of the cue that marks a quote as a quotation, a problem or a title, or ''.
+    ``inside``: the quote's tokens; ``named``: it ends in a practice head or makes a count.
 
     ``“党员站出来,大家就跟上来。”`` (a sentence), ``“有事找不到人、有人管不了事”`` (a problem),
     ``《践行“新时代的群众路线”》`` (inside a title).
     """
     sq = rules.sentence_quote
-    if any(ch in core for ch in sq.end_chars):
+    if sq.end_char_pattern.search(core):
         return sq.id
-    inside = _tokens_in(tokens, c.core_start, c.core_end)
-    if re.search("[,，]", core) and len(core) >= sq.min_chars and any(t.text in sq.spoken for t in inside):
+    if ("," in core or "，" in core) and len(core) >= sq.min_chars and any(t.text in sq.spoken for t in inside):
         return sq.id
     ps = rules.problem_statement
-    if (not numbered(core, rules.kinds) and not has_head(core, rules.kinds)
-            and any(_negated(item, ps) for item in _items(inside))):
+    if not named and any(_negated(item, ps) for item in _items(inside)):
         return ps.id
     line_start = text.rfind("\n", 0, c.core_start) + 1
     before = text[line_start:c.core_start]
@@ -145,46 +163,48 @@ def _quotation(core: str, text: str, c: Candidate, tokens: list[Token], rules: M
     return ""
 
 
-def _state_not_practice(core: str, tokens: list[Token], c: Candidate, rules: MechanismRules,
-                        user: Mapping[str, str]) -> str:
-    """The id of the rule that reads a quote, by its own words, as a state, a motto, a
-    complaint or a figure of speech rather than a named practice, or ''.
+def _state_not_practice(core: str, inside: list[Token], rules: MechanismRules, user: Mapping[str, str],
+                        named: bool) -> str:
+    """The id of the rule that reads a quote, by its own words (``inside``: its tokens), as a
+    state, a motto, a complaint or a figure of speech rather than a named practice, or '';
+    ``named``: it ends in a practice head or makes a count.
 
     >>> from pipeline.mechanism_candidates import quoted_candidates
     >>> from pipeline.mechanism_rules import load_rules
     >>> from pipeline.settings import DATA_DIR
     >>> rules = load_rules(DATA_DIR)
     >>> def why(text):
-    ...     return _state_not_practice(quoted_candidates(text, rules.name_suffixes)[0].name, [],
-    ...                                quoted_candidates(text, rules.name_suffixes)[0], rules, {})
+    ...     core = quoted_candidates(text, rules.name_suffixes)[0].name
+    ...     named = has_head(core, rules.kinds) or numbered(core, rules.kinds)
+    ...     return _state_not_practice(core, [], rules, {}, named)
     >>> why("做到“人人有事做、家家有人帮”"), why("推动“居民变股民、村庄变社区”"), why("针对“三多一少”")
     ('MQ-MOTTO', 'MQ-CHANGE', 'MQ-COUNT-STATE')
     >>> why("实现“90%”"), why("发挥“青春力量”"), why("打造“特色品牌”"), why("推行“三找一定”")
     ('MQ-FIGURE', 'MQ-ABSTRACT', 'MQ-GENERIC', '')
     """
-    kinds = rules.kinds
     if rules.figure.regex.match(core):
         return rules.figure.id
     if rules.state_count.regex.match(core):
         return rules.state_count.id
-    if any(w in core for w in rules.complaint.words):
+    if rules.complaint.pattern.search(core):
         return rules.complaint.id
-    items = [i for i in re.split(r"[、,，\s]+", core) if i]
+    items = [i for i in ITEM_BREAK.split(core) if i]
     if len(items) >= 2 and all(rules.motto.regex.match(i) for i in items):
         return rules.motto.id
     if len(items) >= 2 and all(rules.change_pair.regex.match(i) for i in items):
         return rules.change_pair.id
-    if _existential(_items(_tokens_in(tokens, c.core_start, c.core_end)), rules.existential.words):
+    if _existential(_items(inside), rules.existential.words):
         return rules.existential.id
-    if has_head(core, kinds) or numbered(core, kinds):
+    if named:
         return ""
     gk = rules.generic_kind
-    if any(core.startswith(q) and core[len(q):] in gk.categories for q in gk.qualities):
+    # startswith/endswith with the whole lexicon first: most quotes open with no quality
+    if core.startswith(gk.qualities) and any(core.startswith(q) and core[len(q):] in gk.categories
+                                              for q in gk.qualities):
         return gk.id
     ab = rules.abstract_head
-    if any(core.endswith(h) and len(core) > len(h) for h in ab.heads):
+    if core.endswith(ab.heads) and any(core.endswith(h) and len(core) > len(h) for h in ab.heads):
         return ab.id
-    inside = _tokens_in(tokens, c.core_start, c.core_end)
     if (len(inside) == 2 and inside[0].text in rules.size_metaphor.prefixes and inside[1].text not in user
             and inside[1].text in general_words() and inside[1].pos.startswith("n")):
         return rules.size_metaphor.id
@@ -192,9 +212,10 @@ def _state_not_practice(core: str, tokens: list[Token], c: Candidate, rules: Mec
 
 
 def _context_not_practice(core: str, text: str, c: Candidate, run_end: int, tokens: list[Token],
-                          rules: MechanismRules) -> str:
+                          rules: MechanismRules, head: bool) -> str:
     """The id of the rule that reads a quote, by the words around it, as a problem, a date,
-    a need or a figure of speech, or ''. ``run_end``: where the run of adjacent quotes ends.
+    a need or a figure of speech, or ''. ``run_end``: where the run of adjacent quotes ends;
+    ``head``: the quote ends in a practice head.
 
     >>> from pipeline.mechanism_candidates import quoted_candidates
     >>> from pipeline.mechanism_rules import load_rules
@@ -202,15 +223,15 @@ def _context_not_practice(core: str, text: str, c: Candidate, run_end: int, toke
     >>> rules = load_rules(DATA_DIR)
     >>> def why(text):
     ...     c = quoted_candidates(text, rules.name_suffixes)[0]
-    ...     return _context_not_practice(c.name, text, c, _chain_end(text, c.core_end + 1), [], rules)
+    ...     return _context_not_practice(c.name, text, c, _chain_end(text, c.core_end + 1), [], rules,
+    ...                                  has_head(c.name, rules.kinds))
     >>> why("在“七一”前夕,"), why("解决“看门难”问题"), why("居民关心的“身边事”正在落地"), why("擦亮“滨江红”。")
     ('MQ-DATE', 'MQ-PROBLEM-NOUN', 'MQ-CONCERN', 'MQ-LEFT-CLOSE')
     """
-    kinds = rules.kinds
     right = text[run_end:run_end + 12]
-    if any(right.startswith(w) for w in rules.date_after.words if len(w) <= rules.date_after.window):
+    if right.startswith(rules.date_after.short_words):
         return rules.date_after.id
-    if has_head(core, kinds):
+    if head:
         return ""
     if _problem_after(text, run_end, tokens, rules.problem_after):
         return rules.problem_after.id
@@ -219,7 +240,7 @@ def _context_not_practice(core: str, text: str, c: Candidate, run_end: int, toke
     if rules.concern.regex.search(left):
         return rules.concern.id
     lc = rules.left_closing
-    if any(w in left[-lc.window:] for w in lc.words) and re.match(r"(?:\s|[,，。;；!！?？、)）]|$)", right):
+    if lc.pattern.search(left[-lc.window:]) and CLOSES_CLAUSE.match(right):
         return lc.id
     return ""
 
@@ -229,6 +250,8 @@ def _problem_after(text: str, pos: int, tokens: list[Token], rule) -> bool:
     ``“X”等老旧小区顽疾`` yes; ``“X”破解物业难题`` (a verb between) no."""
     rest = text[pos:pos + rule.max_gap + 8]
     skip = len(rest) - len(rest.lstrip("等"))
+    if not rule.noun_pattern.search(rest, skip):
+        return False  # a precheck: most quotes have no problem noun after them at all
     for noun in rule.nouns:
         i = rest.find(noun, skip)
         if i < 0 or i - skip > rule.max_gap:
@@ -248,7 +271,7 @@ def _existential(items: list[list[Token]], words: tuple[str, ...]) -> bool:
 def _tokens_in(tokens: list[Token], start: int, end: int) -> list[Token]:
     """Tokens wholly inside [start, end); ``tokens`` are in text order, so bisect (a
     document has thousands of tokens and each quoted phrase asks)."""
-    first = bisect.bisect_left(tokens, start, key=lambda t: t.start)
+    first = bisect.bisect_left(tokens, start, key=TOKEN_START)
     inside = []
     for i in range(first, len(tokens)):
         t = tokens[i]

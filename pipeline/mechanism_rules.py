@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Iterable, Literal, Mapping
 
 from .rules import Rule, load_rule_file
 from .tables import read_table
@@ -32,6 +32,19 @@ def load_rules(data_dir: Path) -> "MechanismRules":
     return replace(rules, stoplist={row[1]: row[0] for row in stop})
 
 
+def any_of(words: Iterable[str]) -> re.Pattern:
+    """One pattern for a lexicon: ``search`` finds whether a text holds any of its words,
+    ``match`` whether it starts with one; one scan in C where a loop over the words asked
+    each in turn (the judging asks thousands of times per document). An empty lexicon
+    matches nothing, as no word of it can be found.
+
+    >>> bool(any_of(["格局", "作用"]).search("社会治理格局")), bool(any_of([]).search("格局"))
+    (True, False)
+    """
+    words = list(words)
+    return re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+
+
 # ---------------------------------------------------------------- shared shapes
 
 @dataclass(frozen=True)
@@ -39,6 +52,15 @@ class WordsRule:
     id: str
     words: tuple[str, ...]
     window: int  # characters looked at
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern:
+        return any_of(self.words)
+
+    @functools.cached_property
+    def short_words(self) -> tuple[str, ...]:
+        """The words that fit in the window."""
+        return tuple(w for w in self.words if len(w) <= self.window)
 
 
 @dataclass(frozen=True)
@@ -174,6 +196,10 @@ class MetaphorFrame:
     followed_by: re.Pattern
     build_verbs: tuple[str, ...]
 
+    @functools.cached_property
+    def build_verb_pattern(self) -> re.Pattern:
+        return any_of(self.build_verbs)
+
 
 @dataclass(frozen=True)
 class PosRule:
@@ -192,12 +218,20 @@ class CharsRule:
     id: str
     chars: tuple[str, ...]
 
+    @functools.cached_property
+    def pattern(self) -> re.Pattern:
+        return any_of(self.chars)
+
 
 @dataclass(frozen=True)
 class LongQuote:
     id: str
     max_chars: int
     bad_chars: str
+
+    @functools.cached_property
+    def bad_char_pattern(self) -> re.Pattern:
+        return any_of(self.bad_chars)
 
 
 @dataclass(frozen=True)
@@ -206,6 +240,10 @@ class SentenceQuote:
     end_chars: str
     spoken: tuple[str, ...]
     min_chars: int
+
+    @functools.cached_property
+    def end_char_pattern(self) -> re.Pattern:
+        return any_of(self.end_chars)
 
 
 @dataclass(frozen=True)
@@ -224,11 +262,19 @@ class ProblemAfter:
     max_gap: int
     gap_pos: tuple[str, ...]
 
+    @functools.cached_property
+    def noun_pattern(self) -> re.Pattern:
+        return any_of(self.nouns)
+
 
 @dataclass(frozen=True)
 class ListRule:
     id: str
     words: tuple[str, ...]
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern:
+        return any_of(self.words)
 
 
 @dataclass(frozen=True)
@@ -282,6 +328,11 @@ class ExplicitCue:
     id: str
     cues: tuple[str, ...]
     max_gap: int
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern:
+        """The cues as one alternation, in the file's order (the first cue listed wins at a place)."""
+        return re.compile("|".join(map(re.escape, self.cues)))
 
 
 @dataclass(frozen=True)
@@ -350,6 +401,10 @@ class Components:
     roles: Roles
     counted_list: Rule
     same_sentence: CueRule
+
+    @functools.cached_property
+    def breaker_pattern(self) -> re.Pattern:
+        return any_of(self.run_breakers)
 
 
 # ---------------------------------------------------------------- the file

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import Mapping
 
 from .anchors import normalise_name
@@ -35,6 +36,9 @@ from .settings import Settings
 from .tagging import Tagged
 
 QUOTE_CHARS = "“”\"「」『』"
+QUOTE_MARK = re.compile(f"[{QUOTE_CHARS}]")
+DIGIT = re.compile(r"[0-9]")
+SEMICOLON = re.compile(r"[;；]")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> MechanismsFound:
     rules = load_rules(settings.data_dir)
     user = user_words(tuple(settings.dictionaries))
     ntext = tagged.norm_text
-    tokens = [t for s in tagged.sentences for t in s.tokens]
+    tokens = list(chain.from_iterable(s.tokens for s in tagged.sentences))
     candidates = find_candidates(ntext, tagged.sentences, rules)
     groups: dict[str, list[tuple[Candidate, Sentence]]] = {}
     for c, sent in candidates:
@@ -74,7 +78,7 @@ def extract_mechanisms(tagged: Tagged, settings: Settings) -> MechanismsFound:
             continue
         accepted = next(c for (c, _), v in zip(mentions, verdicts) if not v)
         out.append(_describe(mentions, accepted, tagged.document.text, ntext, rules))
-    digit_names = [(c.start, c.end) for c, _ in candidates if re.search(r"[0-9]", c.name)]
+    digit_names = [(c.start, c.end) for c, _ in candidates if DIGIT.search(c.name)]
     kept = digit_components(_drop_nested(out), rules.components)
     return MechanismsFound(_learned(kept, tagged, from_json(settings.learned_names), rules), digit_names)
 
@@ -112,7 +116,8 @@ def _group_key(c: Candidate, ntext: str, groups: Mapping[str, object], rules: Me
     head the text attaches only says what kind of thing it is (MX-SAME) and the core was
     named before: “四个一”举措 … “四个一”党建工作法 → one practice."""
     key = practice_key(c.name)
-    head = next((h for h in rules.same_practice_heads.heads if c.suffix.endswith(h)), "") if c.quoted else ""
+    heads = rules.same_practice_heads.heads
+    head = next((h for h in heads if c.suffix.endswith(h)), "") if c.quoted and c.suffix else ""
     # what stands between quote and head is empty or a generic word (党建), not a part of
     # the name (“红色物业”星级评定制度 is a practice of its own)
     gap = c.suffix[:len(c.suffix) - len(head)]
@@ -146,7 +151,7 @@ def _describe(mentions: list[tuple[Candidate, Sentence]], accepted: Candidate, t
     if not comps:
         # to the end of the name's sentence, but not past a semicolon: what follows one is
         # the next thing the article lists (…“两计划两行动”…;…搭建交流经验、碰撞思想的平台)
-        rest = re.split(r"[;；]", ntext[first.end:sent.end], maxsplit=1)[0]
+        rest = SEMICOLON.split(ntext[first.end:sent.end], maxsplit=1)[0]
         comps, crule = sentence_parts(core or first.name, rest, cfg)
     if comps:
         source_start = min(x for x in (dstart, first.core_start, first.end) if x is not None)
@@ -160,10 +165,28 @@ def _describe(mentions: list[tuple[Candidate, Sentence]], accepted: Candidate, t
 
 
 def _drop_nested(mechs: list[Mechanism]) -> list[Mechanism]:
-    """A name whose span lies inside another kept name's span is part of it: 红色管家 in 红色管家社区共治委员会."""
-    spans = [(m.start, m.end) for m in mechs]
-    return [m for m in mechs
-            if not any(s <= m.start and m.end <= e and (s, e) != (m.start, m.end) for s, e in spans)]
+    """A name whose span lies inside another kept name's span is part of it: 红色管家 in 红色管家社区共治委员会.
+
+    >>> def at(start, end):
+    ...     return Mechanism(start=start, end=end, name="", kind="brand")
+    >>> [(m.start, m.end) for m in _drop_nested([at(0, 4), at(0, 9), at(2, 5), at(0, 4), at(9, 12)])]
+    [(0, 9), (9, 12)]
+    """
+    nested = _nested_spans(mechs)
+    return [m for m in mechs if (m.start, m.end) not in nested]
+
+
+def _nested_spans(mechs: list[Mechanism]) -> set[tuple[int, int]]:
+    """The spans inside another span, in one sweep rather than every pair: taken by start
+    and then longest first, a span lies inside another exactly when a span taken before it
+    reaches as far as it does (a span taken before starts no later, or starts with it and
+    is longer)."""
+    nested, reach = set(), None  # reach: the furthest end of the spans taken so far
+    for start, end in sorted({(m.start, m.end) for m in mechs}, key=lambda span: (span[0], -span[1])):
+        if reach is not None and reach >= end:
+            nested.add((start, end))
+        reach = end if reach is None else max(reach, end)
+    return nested
 
 
 def surface(text: str, start: int, end: int) -> str:
@@ -172,7 +195,7 @@ def surface(text: str, start: int, end: int) -> str:
     >>> surface('以"红色物业"为抓手', 1, 7)
     '红色物业'
     """
-    return re.sub(f"[{QUOTE_CHARS}]", "", text[start:end]).strip()
+    return QUOTE_MARK.sub("", text[start:end]).strip()
 
 
 def _surface_parts(parts: tuple[str, ...], ntext: str, text: str, start: int) -> tuple[str, ...]:

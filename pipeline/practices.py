@@ -13,6 +13,9 @@ import unicodedata
 from .settings import DATA_DIR
 from .tables import read_table
 
+# spaces, quotes, book-title marks and middle dots: how a name is written, not which it is
+NAME_PUNCTUATION = re.compile(r"[\s“”‘’\"'「」『』《》·•・]")
+
 
 def practice_key(name: str) -> str:
     """One key for one practice across documents.
@@ -21,7 +24,7 @@ def practice_key(name: str) -> str:
     True
     """
     key = unicodedata.normalize("NFKC", name or "")
-    key = re.sub(r"[\s“”‘’\"'「」『』《》·•・]", "", key).lower()
+    key = NAME_PUNCTUATION.sub("", key).lower()
     for tail in ("工作法", "工作机制", "机制", "制度", "制"):
         if key.endswith(tail) and len(key) - len(tail) >= 2:
             key = key[: -len(tail)]
