@@ -10,7 +10,7 @@ import re
 from .mechanism_candidates import Candidate
 from .mechanism_kinds import numbered
 from .mechanism_rules import MechanismRules
-from .mechanism_text import CLAUSE_END, clause_end, clause_start, count_in, strip_lead
+from .mechanism_text import CLAUSE_END, bracket_end, clause_end, clause_start, count_in, strip_lead
 from .records import Sentence
 
 CUE_GAP_STOP = re.compile(r"[。；;“]")  # a cue after these explains something else
@@ -52,8 +52,11 @@ def find_definition(text: str, c: Candidate, sent: Sentence, rules: MechanismRul
             return text[s:e], s, cfg.explicit.id
     # 2. a bracket right after the name: “三个如何”(如何让…)
     if tail[:1] and tail[:1] in "(（":
-        e = clause_end(text, close + 1, ")）")
-        if e - close > 4:
+        # its own closing bracket, within the sentence (clause_end with ")）" as breaks never
+        # stopped: it takes closing brackets for the end of nested ones, so the rest of the
+        # document became the definition)
+        e = bracket_end(text, close)
+        if e < limit and e - close > 4:
             return text[close + 1:e], close + 1, cfg.paren.id
     # 3. an enumeration or a long 的-modifier right before the name
     qs = c.start - (1 if c.quoted else 0)

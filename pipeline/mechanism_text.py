@@ -69,6 +69,25 @@ def clause_end(text: str, pos: int, breaks: str = CLAUSE_BREAK) -> int:
     return max(pos, len(text))
 
 
+BRACKETS = re.compile("[(（)）]")
+
+
+def bracket_end(text: str, pos: int) -> int:
+    """Where the bracket opened at ``pos`` closes, brackets inside it counted (``len(text)``
+    when it never does).
+
+    >>> text = "“三个如何”(如何让(居民)满意)等"
+    >>> text[7:bracket_end(text, 6)]
+    '如何让(居民)满意'
+    """
+    depth = 0
+    for m in BRACKETS.finditer(text, pos):
+        depth += 1 if m.group() in "(（" else -1
+        if depth == 0:
+            return m.start()
+    return len(text)
+
+
 def inside_quote(text: str, pos: int) -> bool:
     """Is ``pos`` inside a quote opened earlier on its line? (Such a name is the quote's.)"""
     line_start = text.rfind("\n", 0, pos) + 1

@@ -117,6 +117,17 @@ def test_definition_and_components(text, name, definition, components):
     assert m.components == components
 
 
+@pytest.mark.parametrize("text,name,definition", [
+    ("建立“三联机制”(联系群众、联络单位、联动部门),推动社区治理。后文(另一个括号)。", "三联机制",
+     "联系群众、联络单位、联动部门"),
+    ("推行“红色管家”(由党员骨干担任楼栋管家)服务模式,居民满意度明显提升。", "红色管家", "由党员骨干担任楼栋管家"),
+    ("推行“红色管家”(由党员(含退休党员)担任楼栋管家)服务模式。", "红色管家", "由党员(含退休党员)担任楼栋管家"),
+])
+def test_a_bracket_after_the_name_defines_it_to_its_own_closing_bracket(text, name, definition):
+    """Known error until 2026-12: the rest of the document after the bracket was the definition."""
+    assert _one(text, name).definition == definition
+
+
 def test_digit_formula_parts_stop_at_the_next_formula():
     text = "打造了“135”社区党建。形成了“134”工作机制。“一条主线”就是回答好时代命题。“三个目标”就是实现组织有活力。"
     assert _one(text, "135社区党建").components == ()
