@@ -141,7 +141,7 @@ def abbreviation_parts(name: str, ntext: str, near: int, cfg: Abbreviation) -> t
     ('标准化', '规范化', '信息化')
     """
     m = ABBREVIATION.match(name)
-    if not m or m.group(1) not in CN_DIGITS:
+    if not m or CN_DIGITS.get(m.group(1), 0) < 2:  # 一化 lists nothing (and made no list of one)
         return (), "", (0, 0)
     n, ch = CN_DIGITS[m.group(1)], m.group(2)
     k = cfg.max_item_chars
