@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import operator
 import re
 import threading
 from typing import Iterator, NamedTuple
@@ -130,62 +131,87 @@ def index_tokens(text: str, paragraphs: list[tuple[int, int, list[str]]] | None 
 
 def _cut_index_tokens(text: str, paragraphs) -> IndexTokens:
     seg = segmenter()
-    folded = text.translate(_FOLD)
     # packed a paragraph at a time: a list entry per word of a 12 MB document, joined at the
     # end, held ~130 MB at once; the paragraphs' packed bytes hold what the index gets
     words: list[bytes] = []
     flags: list[bytes] = []
 
     def pack(cut) -> None:
-        parts: list[str] = []
-        part_flags: list[bytes] = []
-        _pack(cut, seg.freq, parts, part_flags)
-        if parts:  # no empty piece: joined by NUL, the pieces are the words joined by NUL
-            words.append("\0".join(parts).encode("utf-8"))
-            flags.append(b"".join(part_flags))
+        part_words, part_flags = _pack(cut)
+        if part_flags:  # no empty piece: joined by NUL, the pieces are the words joined by NUL
+            words.append(part_words.encode("utf-8"))
+            flags.append(part_flags)
 
+    # only the text between the paragraphs is folded here (the tagger cut the paragraphs from
+    # their folded text): folding a whole document was a third of its index tokens' time
     char = 0
     for start, end, cut in paragraphs or ():
         if (start < char or sum(map(len, cut)) != end - start
-                or (start > 0 and WORD_CHAR.match(folded, start - 1)) or WORD_CHAR.match(folded, end)):
+                or _word_char_at(text, start - 1) or _word_char_at(text, end)):
             return _cut_index_tokens(text, None)
-        pack(seg.cut(folded[char:start]))
+        pack(seg.cut(text[char:start].translate(_FOLD)))
         pack(cut)
         char = end
-    pack(seg.cut(folded[char:]))
+    pack(seg.cut(text[char:].translate(_FOLD)))
     return IndexTokens(b"\0".join(words), b"".join(flags))
 
 
-# word → (its tokens joined by NUL, their flags), b"" flags for punctuation and spaces. A
-# corpus repeats few distinct words, so each word's subwords are looked up once. Bounded;
-# only ever filled from the one segmenter of this module, whose dictionary does not change.
-_PACKED: dict[str, tuple[str, bytes]] = {}
-PACKED_MAX_WORDS = 200_000
+def _word_char_at(text: str, i: int) -> bool:
+    """Whether the character at ``i``, folded, is one jieba may join into a word (False
+    outside the text).
+
+    >>> [_word_char_at("党建，Ａ", i) for i in (-1, 0, 2, 3, 4)]
+    [False, True, False, True, False]
+    """
+    return 0 <= i < len(text) and WORD_CHAR.match(text[i].translate(_FOLD)) is not None
 
 
-def _pack(cut, freq: dict, parts: list[str], flags: list[bytes]) -> None:
-    """Each word's tokens, as ``_tokens`` yields them for a document, without offsets."""
-    memo = _PACKED
-    for word in cut:
-        packed = memo.get(word)
-        if packed is None:
-            if len(memo) >= PACKED_MAX_WORDS:
-                memo.clear()
-            packed = memo[word] = _packed_word(word, freq)
-        if packed[1]:
-            parts.append(packed[0])
-            flags.append(packed[1])
+PACKED_MAX_WORDS = 200_000  # distinct words whose packed tokens a process remembers
 
 
-def _packed_word(word: str, freq: dict) -> tuple[str, bytes]:
-    """红色物业 → ('红色物业\\0红色\\0物业', b'\\x00\\x01\\x01'): the word, then the dictionary words
-    inside it (colocated); ('', b'') for a word that is no token (punctuation, spaces)."""
+class _PackedWords(dict):
+    """word → ``_packed_word(word)``, each word packed once (on a miss, ``__missing__``): a
+    corpus repeats few distinct words. Bounded by PACKED_MAX_WORDS; only ever filled from the
+    one segmenter of this module, whose dictionary does not change."""
+
+    def __missing__(self, word: str) -> tuple[str, str]:
+        if len(self) >= PACKED_MAX_WORDS:
+            self.clear()
+        packed = self[word] = _packed_word(word, segmenter().freq)
+        return packed
+
+
+_PACKED = _PackedWords()
+_WORDS_OF, _FLAGS_OF = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _pack(cut: list[str]) -> tuple[str, bytes]:
+    """The tokens of a list of words, as ``_tokens`` yields them for a document, without
+    offsets: joined by NUL, and their flags.
+
+    >>> _pack(["推行", "红色物业", "。"])
+    ('推行\\x00红色物业\\x00红色\\x00物业', b'\\x00\\x00\\x01\\x01')
+    """
+    # every word looked up at C speed (map over the memo's __getitem__; a miss packs the word),
+    # once for its tokens and once for their flags: a list of the packed words beside the cut
+    # would hold another entry per word of a long text at once
+    packed = _PACKED.__getitem__
+    # a word that is no token packs to "" and "": filtered out, or nothing, when joined
+    return ("\0".join(filter(None, map(_WORDS_OF, map(packed, cut)))),
+            "".join(map(_FLAGS_OF, map(packed, cut))).encode("ascii"))
+
+
+def _packed_word(word: str, freq: dict) -> tuple[str, str]:
+    """红色物业 → ('红色物业\\0红色\\0物业', '\\x00\\x01\\x01'): the word, then the dictionary words
+    inside it (colocated), and their flags as characters; ('', '') for a word that is no token
+    (punctuation, spaces). Flags as characters join as a str: ``bytes.join`` takes ~80 bytes
+    a piece while it joins, 30 MB for a long text's words."""
     if not _is_token(word):
-        return "", b""
+        return "", ""
     tokens = [(word.lower(), 0)]
     if 2 < len(word) <= MAX_SUBWORD_SCAN:
         tokens += [(piece, flag) for piece, _, _, flag in _subwords(word, word, 0, freq)]
-    return "\0".join(t for t, _ in tokens), bytes(f for _, f in tokens)
+    return "\0".join(t for t, _ in tokens), "".join(chr(f) for _, f in tokens)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -1,14 +1,16 @@
-"""jieba's word segmentation, exactly as ``jieba.Tokenizer.cut`` cuts, in about half the time.
+"""jieba's word segmentation, exactly as ``jieba.Tokenizer.cut`` cuts, many times faster.
 
 jieba builds a DAG of dictionary words for each run of Han characters, then a route
 through it (two passes, a dict of lists and a dict of tuples); here one backward pass over
-the run does both with two flat lists. With ``hmm=True``, runs of single characters the
-dictionary does not know as a word go to jieba's own HMM (``jieba.finalseg``), as in
-``cut(text, HMM=True)``; without, single Latin letters and digits join into one word, as
-in ``cut(text, HMM=False)``. The tagging stage cuts with the HMM (it finds names); the
-search index and its queries cut without (a query and a document must be cut alike).
+the run does both with two flat lists, and the whole cut (runs, routes, the words along
+them) is C (``_route.c``) where that was compiled, the same cut in Python where not. With
+``hmm=True``, runs of single characters the dictionary does not know as a word go to
+jieba's own HMM (``jieba.finalseg``), as in ``cut(text, HMM=True)``; without, single Latin
+letters and digits join into one word, as in ``cut(text, HMM=False)``. The tagging stage
+cuts with the HMM (it finds names); the search index and its queries cut without (a query
+and a document must be cut alike).
 
-    >>> list(segmenter().cut("推行红色物业。"))
+    >>> segmenter().cut("推行红色物业。")
     ['推行', '红色物业', '。']
 
 A process holds one segmenter over jieba's dictionary and ``data/domain_dict.txt``
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -111,28 +114,47 @@ class Segmenter:
         self._hmm_memo: dict[str, tuple[str, ...]] = {}
         self._forced = len(finalseg.Force_Split_Words)
 
-    def cut(self, text: str, hmm: bool = False) -> Iterator[str]:
-        words = self._with_hmm if hmm else self._plain
-        for block, is_words in _blocks(text):
-            if is_words:
-                yield from words(block, self._route(block))
-            else:
-                yield from block
+    def cut(self, text: str, hmm: bool = False) -> list[str]:
+        """The words of text, with jieba's HMM or without (``jieba.Tokenizer.cut(text, HMM=hmm)``)."""
+        with_hmm, plain = self._cut(text, hmm, not hmm)
+        return with_hmm if hmm else plain
 
     def cut_both(self, text: str) -> tuple[list[str], list[str]]:
         """``(cut(text, hmm=True), cut(text))`` from one route per block: the tagger's words
         and the search index's words of the same text for the price of one cut."""
-        with_hmm: list[str] = []
-        plain: list[str] = []
+        return self._cut(text, True, True)
+
+    def _cut(self, text: str, hmm: bool, plain: bool) -> tuple[list[str] | None, list[str] | None]:
+        """(the words with the HMM if ``hmm``, the plain words if ``plain``).
+
+        Every word is interned (``sys.intern``): a long document repeats few words, and its
+        tokens hold one string per distinct word, not a copy per token.
+        """
+        if self._trie is None:
+            return self._python_cut(text, hmm, plain)
+        if not hmm:
+            return _compiled.cut(self._trie, text, self.logtotal, plain)
+        # the compiled cut looks runs up in the HMM's memo itself, and asks _hmm only for new ones
+        self._check_force_split_words()
+        return _compiled.cut(self._trie, text, self.logtotal, plain, (self.freq, self._hmm_memo, self._hmm))
+
+    def _python_cut(self, text: str, hmm: bool, plain: bool) -> tuple[list[str] | None, list[str] | None]:
+        """``_cut`` in Python, as the compiled cut does it."""
+        with_hmm_words: list[str] | None = [] if hmm else None
+        plain_words: list[str] | None = [] if plain else None
         for block, is_words in _blocks(text):
             if is_words:
                 end = self._route(block)
-                with_hmm += self._with_hmm(block, end)
-                plain += self._plain(block, end)
+                if with_hmm_words is not None:
+                    with_hmm_words += map(sys.intern, self._with_hmm(block, end))
+                if plain_words is not None:
+                    plain_words += map(sys.intern, self._plain(block, end))
             else:
-                with_hmm += block
-                plain += block
-        return with_hmm, plain
+                if with_hmm_words is not None:
+                    with_hmm_words += map(sys.intern, block)
+                if plain_words is not None:
+                    plain_words += map(sys.intern, block)
+        return with_hmm_words, plain_words
 
     @functools.cached_property
     def _logp(self) -> dict[str, float]:
@@ -203,24 +225,29 @@ class Segmenter:
         if n > x_start:
             yield from self._singles(s[x_start:n])
 
-    def _singles(self, run: str) -> Iterator[str]:
+    def _check_force_split_words(self) -> None:
+        """Forget the HMM's cuts when jieba's force-split words changed (``add_word(w, freq=0)``)."""
+        forced = len(self._finalseg.Force_Split_Words)
+        if forced != self._forced:
+            self._hmm_memo.clear()
+            self._forced = forced
+
+    def _singles(self, run: str) -> tuple[str, ...]:
         """A run of one-character words: the HMM joins it into words unless the run itself
         is a dictionary word (then jieba keeps the characters apart, and so do we)."""
         if len(run) == 1:
-            yield run
-        elif not self.freq.get(run):
-            yield from self._hmm(run)
-        else:
-            yield from run
+            return (sys.intern(run),)
+        if not self.freq.get(run):
+            return self._hmm(run)
+        return tuple(map(sys.intern, run))
 
     def _hmm(self, run: str) -> tuple[str, ...]:
-        forced = len(self._finalseg.Force_Split_Words)
-        if forced != self._forced or len(self._hmm_memo) >= HMM_MEMO_MAX:
+        self._check_force_split_words()
+        if len(self._hmm_memo) >= HMM_MEMO_MAX:
             self._hmm_memo.clear()
-            self._forced = forced
         words = self._hmm_memo.get(run)
         if words is None:
-            words = self._hmm_memo[run] = tuple(self._finalseg.cut(run))
+            words = self._hmm_memo[run] = tuple(map(sys.intern, self._finalseg.cut(run)))
         return words
 
 

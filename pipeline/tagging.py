@@ -12,6 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
@@ -22,6 +23,10 @@ from .settings import Settings
 SENTENCE_END = set("。!?!?")
 OPEN_QUOTES = set("“‘「『")
 CLOSE_QUOTES = set("”’」』")
+# what split_sentences reads of a paragraph (nothing else moves a sentence bound): a quote
+# opening or closing, and a sentence end with the ends and closing quotes right after it
+_SENTENCE_MARKS = re.compile("[{0}]|[{1}]|[{2}][{2}{1}]*".format(
+    *("".join(map(re.escape, sorted(marks))) for marks in (OPEN_QUOTES, CLOSE_QUOTES, SENTENCE_END))))
 # a runaway unbalanced quote, or a line with no sentence punctuation (a flattened table, a
 # scraped page), must not make one huge sentence: the stages' work per figure and per name
 # grows with its sentence. Real reports' sentences stay under ~320 characters.
@@ -40,6 +45,12 @@ FOLD = str.maketrans({**FULL_WIDTH_ASCII,
                       "\u3000": " ", "「": "“", "」": "”", "『": "‘", "』": "’", "﹃": "“", "﹄": "”"})
 
 
+# the characters fold() may change (it changes no other): FOLD's, and the straight double quote
+_FOLDED_CHARS = re.compile("[{}]".format("".join(map(re.escape, sorted(map(chr, FOLD)) + ['"']))))
+# what fold() reads to pair straight quotes: the quotes, and the sentence ends pairing may restart at
+_QUOTE_OR_SENTENCE_END = re.compile("[\"{}]".format("".join(map(re.escape, sorted(SENTENCE_END)))))
+
+
 def fold(text: str) -> str:
     """One form of punctuation, same length: straight quotes alternate into “ and ”.
 
@@ -53,15 +64,17 @@ def fold(text: str) -> str:
     if '"' not in folded:
         return folded
     restart = folded.count('"') % 2 == 1
-    out, opening = [], True
-    for ch in folded:
-        if ch == '"':
-            out.append("“" if opening else "”")
-            opening = not opening
-        else:
-            out.append(ch)
-            if restart and ch in SENTENCE_END:
-                opening = True
+    # the text between the quotes and sentence ends is kept whole (a loop over every character
+    # of a paragraph with a quote cost as much as its cut)
+    out, at, opening = [], 0, True
+    for mark in _QUOTE_OR_SENTENCE_END.finditer(folded):
+        i = mark.start()
+        if folded[i] == '"':
+            out += folded[at:i], "“" if opening else "”"
+            at, opening = i + 1, not opening
+        elif restart:
+            opening = True
+    out.append(folded[at:])
     return "".join(out)
 
 
@@ -143,25 +156,20 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     [(0, 22), (22, 32)]
     """
     spans: list[tuple[int, int]] = []
-    start, depth, i, n = 0, 0, 0, len(text)
-    while i < n:
+    start, depth, n = 0, 0, len(text)
+    for mark in _SENTENCE_MARKS.finditer(text):
+        i, j = mark.span()
         ch = text[i]
         if ch in OPEN_QUOTES:
             depth += 1
         elif ch in CLOSE_QUOTES:
             depth = max(0, depth - 1)
-        if ch in SENTENCE_END:
-            j = i + 1
-            while j < n and (text[j] in SENTENCE_END or text[j] in CLOSE_QUOTES):
-                if text[j] in CLOSE_QUOTES:
-                    depth = max(0, depth - 1)
-                j += 1
+        else:  # a sentence end, with the ends and closing quotes right after it
+            if depth:
+                depth = max(0, depth - sum(map(mark[0].count, CLOSE_QUOTES)))
             if depth == 0 or i - start > MAX_SENTENCE_CHARS:
                 spans.append((offset + start, offset + j))
                 start, depth = j, 0
-            i = j
-            continue
-        i += 1
     if start < n:
         spans.append((offset + start, offset + n))
     pieces = (piece for s, e in spans for piece in cut_long(text, s - offset, e - offset, MAX_SENTENCE_CHARS))
@@ -174,9 +182,11 @@ class Backend(Protocol):
     def tokenize(self, text: str) -> list[tuple[str, str]]:
         """(word, tag) pairs whose words concatenate back to text."""
 
-    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
-        """``tokenize(text)``, and the search index's words of text when this backend cuts
-        as the index does (else None)."""
+    def tag_for_search(self, text: str) -> tuple[list[str], list[str], list[str] | None]:
+        """The words and the tags of ``tokenize(text)``, and the search index's words of text
+        when this backend cuts as the index does (else None); every word interned
+        (``sys.intern``): a long document repeats few words, and a copy per token (~80 bytes
+        each, twice with the index's words) was a third of a 12 MB document's memory."""
 
 
 class JiebaBackend:
@@ -207,16 +217,12 @@ class JiebaBackend:
             self._segmenter = Segmenter(self._tokenizer)
         self._user_tags = self._tokenizer.user_word_tag_tab
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
-        # fallbacks' regular expressions (a corpus repeats few distinct words)
-        self._memo: dict[str, str] = {}
+        # fallbacks' regular expressions (a corpus repeats few distinct words), and a
+        # paragraph's words are looked up in it at C speed (map over its __getitem__)
+        self._memo = _TagMemo(self._look_up)
 
     def tag_of(self, word: str) -> str:
-        tag = self._memo.get(word)
-        if tag is None:
-            if len(self._memo) >= MEMO_MAX_WORDS:  # HMM-found names keep coming: stay bounded
-                self._memo.clear()
-            tag = self._memo[word] = self._look_up(word)
-        return tag
+        return self._memo[word]
 
     def _look_up(self, word: str) -> str:
         tag = self._user_tags.get(word) or self._tags.get(word)
@@ -233,15 +239,29 @@ class JiebaBackend:
         return "n"  # an HMM-found word in this genre is nearly always a name or a noun
 
     def tokenize(self, text: str) -> list[tuple[str, str]]:
-        tag_of = self.tag_of
-        return [(w, tag_of(w)) for w in self._segmenter.cut(text, hmm=True)]
+        words = self._segmenter.cut(text, hmm=True)
+        return list(zip(words, map(self._memo.__getitem__, words)))
 
-    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
-        if not self.cuts_for_search:
-            return self.tokenize(text), None
-        with_hmm, plain = self._segmenter.cut_both(text)
-        tag_of = self.tag_of
-        return [(w, tag_of(w)) for w in with_hmm], plain
+    def tag_for_search(self, text: str) -> tuple[list[str], list[str], list[str] | None]:
+        if self.cuts_for_search:
+            words, plain = self._segmenter.cut_both(text)
+        else:
+            words, plain = self._segmenter.cut(text, hmm=True), None
+        return words, list(map(self._memo.__getitem__, words)), plain
+
+
+class _TagMemo(dict):
+    """word → tag, each looked up once (``look_up``); bounded by MEMO_MAX_WORDS."""
+
+    def __init__(self, look_up: Callable[[str], str]):
+        super().__init__()
+        self._look_up = look_up
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= MEMO_MAX_WORDS:  # HMM-found names keep coming: stay bounded
+            self.clear()
+        tag = self[word] = self._look_up(word)
+        return tag
 
 
 @functools.lru_cache(maxsize=1)
@@ -304,8 +324,9 @@ class HanLPBackend:
         tags = self._pos(words) if words else []
         return [(w, self.CTB_TO_JIEBA.get(t, "n")) for w, t in zip(words, tags)]
 
-    def tokenize_for_search(self, text: str) -> tuple[list[tuple[str, str]], list[str] | None]:
-        return self.tokenize(text), None  # HanLP's words are not the search index's
+    def tag_for_search(self, text: str) -> tuple[list[str], list[str], list[str] | None]:
+        tagged = self.tokenize(text)  # HanLP's words are not the search index's
+        return [sys.intern(w) for w, _ in tagged], [t for _, t in tagged], None
 
 
 def hanlp_model_path(identifier: str, home: str = "") -> str | None:
@@ -401,22 +422,33 @@ def cut_paragraph(text: str, backend: "Backend") -> tuple[list[str], list[str], 
     (['建成', '５', '个', '驿站', '。'], [0, 2, 3, 4, 6], [(0, 7)], '建成5个驿站。')
     """
     folded = fold(text)
-    tagged_words, search_words = backend.tokenize_for_search(folded)
-    words = [w for w, _ in tagged_words]
-    tags = [t for _, t in tagged_words]
+    words, tags, search_words = backend.tag_for_search(folded)
     if "" in words:  # a backend's empty words take no place in the text
         words, tags = [w for w in words if w], [t for w, t in zip(words, tags) if w]
-    starts = list(accumulate(map(len, words), initial=0))[:-1]
+    starts = list(accumulate(map(len, words), initial=0))
+    starts.pop()  # the end of the last word
     if folded != text:  # the words keep the original characters; the tags come from the folded text
-        words = [text[s:s + len(w)] for s, w in zip(starts, words)]
+        words = _as_written(words, starts, text, folded)
     if not words:
-        words, tags, starts = [text], ["x"], [0]
-    # one string per distinct word: a long document repeats few words, and a copy per token
-    # (~80 bytes each, twice with the index's words) was a third of a 12 MB document's memory
-    words = list(map(sys.intern, words))
-    if search_words is not None:
-        search_words = list(map(sys.intern, search_words))
+        words, tags, starts = [sys.intern(text)], ["x"], [0]
     return words, tags, starts, _on_token_starts(split_sentences(folded), starts), folded, search_words
+
+
+def _as_written(words: list[str], starts: list[int], text: str, folded: str) -> list[str]:
+    """The words cut from ``folded`` (``fold(text)``), starting at ``starts``, as ``text``
+    writes them, interned.
+
+    >>> _as_written(["建成", "5", "个"], [0, 2, 3], "建成５个", "建成5个")
+    ['建成', '５', '个']
+    """
+    if "".join(words) != folded:  # words that do not fill the text: each taken from it
+        return [sys.intern(text[s:s + len(w)]) for s, w in zip(starts, words)]
+    # the words fill the text: only those holding a character fold changed differ from it (most
+    # of a paragraph's words hold none, and are already interned)
+    words = list(words)
+    for i in {bisect.bisect_right(starts, m.start()) - 1 for m in _FOLDED_CHARS.finditer(text)}:
+        words[i] = sys.intern(text[starts[i]:starts[i] + len(words[i])])
+    return words
 
 
 def _on_token_starts(bounds: list[tuple[int, int]], starts: list[int]) -> list[tuple[int, int]]:
@@ -478,8 +510,8 @@ def tag(document: Document, settings: Settings) -> Tagged:
             search_words = None
         elif search_words is not None:
             search_words.append((p_start, p_end, paragraph_search_words))
-        starts = [p_start + w for w in starts]
-        ends = [w + len(word) for w, word in zip(starts, words)]
+        starts = list(map(p_start.__add__, starts))
+        ends = map(add, starts, map(len, words))
         # tuple.__new__ makes the named tuples without their Python-level __new__: half the time
         tokens = list(map(tuple.__new__, repeat(Token), zip(starts, ends, words, tags)))
         ti = 0

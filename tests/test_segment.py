@@ -51,6 +51,22 @@ def test_cut_both_is_the_two_cuts_from_one_route(segmenter):
         assert segmenter.cut_both(text) == (list(segmenter.cut(text, hmm=True)), list(segmenter.cut(text)))
 
 
+def test_the_compiled_cut_is_the_python_cut(jieba_tokenizer):
+    seg = Segmenter(jieba_tokenizer)
+    for text in texts():
+        for hmm, plain in ((True, True), (True, False), (False, True)):
+            assert seg._cut(text, hmm, plain) == seg._python_cut(text, hmm, plain), (text, hmm, plain)
+
+
+def test_cut_words_are_interned(segmenter):
+    """The tagger keeps the words of a whole document: one string per distinct word."""
+    import sys
+
+    for text in texts()[:50]:
+        for words in segmenter.cut_both(text):
+            assert all(w is sys.intern(w) for w in words), text
+
+
 @pytest.mark.parametrize("text, with_hmm, plain", [
     # an unknown name: the HMM joins its characters, the plain cut leaves them one by one
     ("居民闫秀芝反映", ["居民", "闫秀芝", "反映"], ["居民", "闫", "秀", "芝", "反映"]),
@@ -119,6 +135,10 @@ def test_the_compiled_route_on_made_tables(table, text):
     (lambda c: c.build(["党"], PREFIX), TypeError),  # no dict
     (lambda c: c.route(object(), "党建", 1.0), TypeError),  # no trie
     (lambda c: c.route(c.build({}, PREFIX), b"x", 1.0), TypeError),  # bytes, not str
+    (lambda c: c.cut(object(), "党建", 1.0, True), TypeError),  # no trie
+    (lambda c: c.cut(c.build({}, PREFIX), "党建", 1.0, True, [{}, {}, tuple]), TypeError),  # no tuple
+    (lambda c: c.cut(c.build({}, PREFIX), "党建", 1.0, True, ({}, {}, 5)), TypeError),  # nothing to call
+    (lambda c: c.cut(c.build({}, PREFIX), "党建", 1.0, True, ([], {}, tuple)), TypeError),  # no word table
 ])
 def test_the_compiled_route_refuses_bad_arguments(call, error):
     with pytest.raises(error):
