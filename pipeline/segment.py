@@ -104,10 +104,9 @@ class Segmenter:
         self.tokenizer = jieba_tokenizer
         self.freq = jieba_tokenizer.FREQ  # words and their prefixes (prefixes with frequency 0)
         self.logtotal = math.log(jieba_tokenizer.total)
-        # the compiled route keeps the word table as a trie (~9 MB) and the 38 MB dict goes
-        self._trie = _compiled.build(self._logp, PREFIX) if _compiled else None
-        if self._trie is not None:
-            del self._logp
+        # the compiled route keeps the word table as a trie (~9 MB), its log probabilities
+        # worked out in C from the frequencies (the Python route makes the 38 MB ``_logp``)
+        self._trie = _compiled.build(self.freq, PREFIX, self.logtotal) if _compiled else None
         self._finalseg = finalseg
         # the HMM's words for a run of characters: runs repeat (的是, 并在, names), and the HMM is
         # a quarter of the cut. Bounded; emptied if jieba's force-split words change (add_word).

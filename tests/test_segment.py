@@ -129,10 +129,25 @@ def test_the_compiled_route_on_made_tables(table, text):
     assert segment._compiled.route(trie, text, 10.0) == _python_route(table, text)
 
 
+def test_the_trie_of_frequencies_is_the_trie_of_their_log_probabilities(jieba_tokenizer):
+    """The process's trie is built from jieba's frequencies, the logarithms taken in C; the
+    same words and values as from ``Segmenter._logp`` (the Python route's table), so the same
+    route through every text."""
+    seg = Segmenter(jieba_tokenizer)
+    from_logp = segment._compiled.build(seg._logp, PREFIX)
+    blocks = [b for text in texts() for b, is_words in segment._blocks(text) if is_words]
+    assert len(blocks) > 1000
+    for block in blocks:
+        assert segment._compiled.route(seg._trie, block, seg.logtotal) == segment._compiled.route(
+            from_logp, block, seg.logtotal), block
+
+
 @pytest.mark.parametrize("call, error", [
     (lambda c: c.build({1: -1.0}, PREFIX), TypeError),  # a word that is no str
     (lambda c: c.build({"党": "x"}, PREFIX), TypeError),  # a log probability that is no number
     (lambda c: c.build(["党"], PREFIX), TypeError),  # no dict
+    (lambda c: c.build({"党": 5}, PREFIX, "x"), TypeError),  # a total that is no number
+    (lambda c: c.build({"党": "x"}, PREFIX, 10.0), TypeError),  # a frequency that is no number
     (lambda c: c.route(object(), "党建", 1.0), TypeError),  # no trie
     (lambda c: c.route(c.build({}, PREFIX), b"x", 1.0), TypeError),  # bytes, not str
     (lambda c: c.cut(object(), "党建", 1.0, True), TypeError),  # no trie
