@@ -23,12 +23,12 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, replace
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import NamedTuple
 from pathlib import Path
 
 from .numbers import parse_number
-from .records import Fact, Sentence
+from .records import TOKEN_END, TOKEN_START, Fact, Sentence
 from .settings import DATA_DIR, Settings
 from .tables import read_table
 from .tagging import Tagged, fold
@@ -139,7 +139,6 @@ OPEN_QUOTES, CLOSE_QUOTES = "“‘「『", "”’」』"
 HAS_ARABIC = re.compile(r"[0-9０-９]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 BAND = re.compile(r"(?:以下|以上|以内)$")
-_START, _END = attrgetter("start"), attrgetter("end")  # a token's offsets, to bisect a sentence's tokens
 CLAUSE_BREAK = re.compile(r"[,，;；。]")
 LETTER_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 LETTER_END = re.compile(r"[A-Za-z]$")
@@ -257,9 +256,9 @@ def _figure(m: re.Match, text: str, sentence: Sentence, lex: Lexicon) -> Figure 
         return None  # 92号楼道, 第27版, 1+3+N
     if LETTER_OR_DIGIT.match(next_char) or LETTER_END.search(text, 0, before_end):
         return None  # B2版, 2021-04-14 pieces
-    if unit is not None and "whole_word" in unit.kinds and not _token_bound(sentence, m.end("unit"), _END):
+    if unit is not None and "whole_word" in unit.kinds and not _token_bound(sentence, m.end("unit"), TOKEN_END):
         return None  # 3部门: the unit is the start of another word
-    if chinese and not _token_bound(sentence, num_start, _START):
+    if chinese and not _token_bound(sentence, num_start, TOKEN_START):
         return None  # 统一, 三坊七巷: a numeral inside a word
     try:
         value, value_max, more = parse_number(num)
@@ -279,9 +278,9 @@ def _figure(m: re.Match, text: str, sentence: Sentence, lex: Lexicon) -> Figure 
                   duration=bool(unit and "duration" in unit.kinds), prefix=pre, rule=rule)
 
 
-def _token_bound(sentence: Sentence, at: int, side: attrgetter) -> bool:
-    """Whether a token of the sentence starts (``side`` _START) or ends (_END) at local offset
-    ``at``; tokens are in text order, so bisect, not a set of every token's offsets."""
+def _token_bound(sentence: Sentence, at: int, side: itemgetter) -> bool:
+    """Whether a token of the sentence starts (``side`` TOKEN_START) or ends (TOKEN_END) at
+    local offset ``at``; tokens are in text order, so bisect, not a set of every token's offsets."""
     tokens, at = sentence.tokens, sentence.start + at
     k = bisect.bisect_left(tokens, at, key=side)
     return k < len(tokens) and side(tokens[k]) == at

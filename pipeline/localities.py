@@ -44,7 +44,7 @@ from pathlib import Path
 
 from . import gazetteer as gaz
 from . import zones as zones_stage
-from .records import Locality, PlacedSpan, Sentence
+from .records import TOKEN_END, TOKEN_START, Locality, PlacedSpan, Sentence
 from .rules import Rule, load_rule_file
 from .settings import DATA_DIR, Settings
 from .tables import TableError, read_table
@@ -489,19 +489,18 @@ class TokenBounds:
     # mapped with itemgetters, in C: a set and a dict for every token of the sentences that need them
     @functools.cached_property
     def starts(self) -> set[int]:
-        return set(map(_TOKEN_START, self.tokens))
+        return set(map(TOKEN_START, self.tokens))
 
     @functools.cached_property
     def ends(self) -> set[int]:
-        return set(map(_TOKEN_END, self.tokens))
+        return set(map(TOKEN_END, self.tokens))
 
     @functools.cached_property
     def pos(self) -> dict[int, str]:
         return dict(map(_TOKEN_START_POS, self.tokens))
 
 
-_TOKEN_START, _TOKEN_END, _TOKEN_START_POS = (operator.itemgetter(0), operator.itemgetter(1),
-                                              operator.itemgetter(0, 3))  # records.Token's fields
+_TOKEN_START_POS = operator.itemgetter(0, 3)  # records.Token's start and tag
 
 
 class SentenceBounds:

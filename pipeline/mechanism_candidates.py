@@ -7,7 +7,6 @@ judging (``mechanism_rejection``) decides which candidates name no practice.
 """
 from __future__ import annotations
 
-import operator
 import re
 import string
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Mapping
 
 from .mechanism_rules import CountedList, Headed, MechanismRules, NameSuffixes, PlusFormula, Unquoted
 from .mechanism_text import CJK, clause_start, count_in, inside_quote
-from .records import Sentence, Token
+from .records import TOKEN_END, Sentence, Token
 from .tagging import jieba_word_tags
 
 QUOTED = re.compile(r"[“「『]([^“”「」『』\n]{1,30})[”」』]")
@@ -26,7 +25,6 @@ PLUS_FORMULA = re.compile(r"[0-9A-Za-z\u4e00-\u9fff·]+(?:\+[0-9A-Za-z\u4e00-\u9
 ALNUM = re.compile(r"[0-9A-Za-z]+")
 ALNUM_PLUS = re.compile(r"[0-9A-Za-z+]+")
 ALNUM_CHARS = frozenset(string.ascii_letters + string.digits)
-TOKEN_END = operator.attrgetter("end")
 
 
 @dataclass

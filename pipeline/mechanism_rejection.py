@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import operator
 import re
 from pathlib import Path
 from typing import Mapping
@@ -19,7 +18,7 @@ from .mechanism_candidates import Candidate, general_words
 from .mechanism_kinds import has_head, numbered
 from .mechanism_rules import KindRule, MechanismRules, ProblemStatement
 from .mechanism_text import clause_start
-from .records import Token
+from .records import TOKEN_START, Token
 
 VERB_TAGS = {"v", "vd", "vi", "vf", "vx", "vg", "p"}  # vn (工作, 管理) is a noun here
 NEAR_BREAK = re.compile(r"[，,。；;、！!？?\n]")  # where the words right after a quote stop
@@ -27,7 +26,6 @@ PUNCT_AFTER = re.compile(r"[,，。;；!！]")  # a comma or a stop right after 
 ORDINAL = re.compile(r"\s*(?:[一二三四五六七八九十]+是|[0-9]+[.．、])")  # 一是, 2.
 CLOSES_CLAUSE = re.compile(r"(?:\s|[,，。;；!！?？、)）]|$)")  # a space, a mark or the end after it
 ITEM_BREAK = re.compile(r"[、,，\s]+")
-TOKEN_START = operator.attrgetter("start")
 
 
 @functools.lru_cache(maxsize=8)

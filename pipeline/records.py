@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -112,6 +113,10 @@ class Token(NamedTuple):
 
     def as_dict(self) -> dict:
         return self._asdict()
+
+
+# a token's offsets, as keys to bisect a sentence's tokens (in text order) or to map over them
+TOKEN_START, TOKEN_END = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @dataclass(frozen=True)
