@@ -25,7 +25,7 @@ from typing import Iterator, NamedTuple
 
 # the segmenter is the process's one (segment.segmenter), which the tagger shares when its
 # dictionaries are the index's: a paragraph the tagger has cut is not cut again here
-from .segment import DICTIONARY, FULL_WIDTH_ASCII, WORD_CHAR, segmenter
+from .segment import DICTIONARY, FULL_WIDTH_ASCII, WORD_CHAR, WordMemo, segmenter
 
 TOKENIZER = "jieba"
 
@@ -169,19 +169,9 @@ def _word_char_at(text: str, i: int) -> bool:
 PACKED_MAX_WORDS = 200_000  # distinct words whose packed tokens a process remembers
 
 
-class _PackedWords(dict):
-    """word → ``_packed_word(word)``, each word packed once (on a miss, ``__missing__``): a
-    corpus repeats few distinct words. Bounded by PACKED_MAX_WORDS; only ever filled from the
-    one segmenter of this module, whose dictionary does not change."""
-
-    def __missing__(self, word: str) -> tuple[str, str]:
-        if len(self) >= PACKED_MAX_WORDS:
-            self.clear()
-        packed = self[word] = _packed_word(word, segmenter().freq)
-        return packed
-
-
-_PACKED = _PackedWords()
+# word → ``_packed_word(word)``: only ever filled from the one segmenter of this module,
+# whose dictionary does not change
+_PACKED = WordMemo(lambda word: _packed_word(word, segmenter().freq), PACKED_MAX_WORDS)
 _WORDS_OF, _FLAGS_OF = operator.itemgetter(0), operator.itemgetter(1)
 
 

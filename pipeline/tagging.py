@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from .records import Document, Sentence, Token
-from .segment import DICTIONARY, FULL_WIDTH_ASCII, Segmenter, load_tokenizer, segmenter
+from .segment import DICTIONARY, FULL_WIDTH_ASCII, Segmenter, WordMemo, load_tokenizer, segmenter
 from .settings import Settings
 
 SENTENCE_END = set("。!?!?")
@@ -219,7 +219,7 @@ class JiebaBackend:
         # a word's tag never changes once the dictionaries are loaded; the memo spares the
         # fallbacks' regular expressions (a corpus repeats few distinct words), and a
         # paragraph's words are looked up in it at C speed (map over its __getitem__)
-        self._memo = _TagMemo(self._look_up)
+        self._memo = WordMemo(self._look_up, MEMO_MAX_WORDS)
 
     def tag_of(self, word: str) -> str:
         return self._memo[word]
@@ -248,20 +248,6 @@ class JiebaBackend:
         else:
             words, plain = self._segmenter.cut(text, hmm=True), None
         return words, list(map(self._memo.__getitem__, words)), plain
-
-
-class _TagMemo(dict):
-    """word → tag, each looked up once (``look_up``); bounded by MEMO_MAX_WORDS."""
-
-    def __init__(self, look_up: Callable[[str], str]):
-        super().__init__()
-        self._look_up = look_up
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= MEMO_MAX_WORDS:  # HMM-found names keep coming: stay bounded
-            self.clear()
-        tag = self[word] = self._look_up(word)
-        return tag
 
 
 @functools.lru_cache(maxsize=1)
